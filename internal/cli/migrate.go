@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald/internal/schema"
+)
+
+func (e env) migrateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply, revert or show the database schema",
+		Args:  cobra.NoArgs,
+	}
+
+	var all bool
+
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Revert Herald's latest migration (with --all: everything, River's too)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.migrate(cmd, func(db *migrator) error {
+				return schema.Down(cmd.Context(), db.pool, db.logger, all)
+			})
+		},
+	}
+	down.Flags().BoolVar(&all, "all", false, "revert every migration, leaving no Herald or River table")
+
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "up",
+			Short: "Apply every pending migration, River's and Herald's",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return e.migrate(cmd, func(db *migrator) error {
+					return schema.Up(cmd.Context(), db.pool, db.logger)
+				})
+			},
+		},
+		down,
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the applied schema versions",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return e.migrate(cmd, func(db *migrator) error { return db.printVersion(cmd) })
+			},
+		},
+	)
+
+	return cmd
+}
+
+// migrator is a process that only touches the schema.
+type migrator = process
+
+// migrate runs fn on the database without applying migrations first, then
+// prints the resulting versions.
+func (e env) migrate(cmd *cobra.Command, fn func(*migrator) error) error {
+	e.environ["HERALD_AUTO_MIGRATE"] = "false"
+
+	p, err := e.start(cmd.Context(), cmd.CommandPath())
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	if err := fn(p); err != nil {
+		return err //nolint:wrapcheck // schema wraps its errors
+	}
+
+	if cmd.Name() == "version" {
+		return nil
+	}
+
+	return p.printVersion(cmd)
+}
+
+func (p *process) printVersion(cmd *cobra.Command) error {
+	status, err := schema.Version(cmd.Context(), p.pool, p.logger)
+	if err != nil {
+		return err //nolint:wrapcheck // schema wraps its errors
+	}
+
+	dirty := ""
+	if status.Dirty {
+		dirty = " (dirty: a migration failed halfway; fix the schema, then migrate again)"
+	}
+
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "herald schema version %d%s\nriver schema version %d\n",
+		status.Herald, dirty, status.River)
+
+	return err //nolint:wrapcheck // a write to the terminal
+}

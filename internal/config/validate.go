@@ -1,0 +1,186 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/caarlos0/env/v11"
+)
+
+const minAPIKeyLen = 16
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"json", "text"}
+)
+
+// problems holds at most one error per variable, keyed by its name. A
+// variable that failed to parse is not validated further.
+type problems map[string]error
+
+// addParseErrors files each error from the env package under the variable
+// it is about, worded with the variable's name. raw maps each variable to
+// the text it was parsed from. It returns the errors about no variable.
+func (p problems) addParseErrors(err error, raw map[string]string) []error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return nil
+	}
+
+	var other []error
+	for _, err := range agg.Errors {
+		switch err := err.(type) {
+		case env.ParseError:
+			name := fieldVar(err.Name)
+			p[name] = fmt.Errorf("%s: %w", name, parseFailure(raw[name], err))
+		case env.VarIsNotSetError:
+			p[err.Key] = fmt.Errorf("%s must be set", err.Key)
+		case env.EmptyVarError:
+			p[err.Key] = fmt.Errorf("%s must not be empty", err.Key)
+		default:
+			other = append(other, err)
+		}
+	}
+	return other
+}
+
+// parseFailure says why raw could not be parsed into the field of err.
+func parseFailure(raw string, err env.ParseError) error {
+	var (
+		num   *strconv.NumError
+		value env.ParseValueError
+	)
+	switch {
+	case err.Type == reflect.TypeFor[slog.Level]():
+		return notOneOf(raw, logLevels)
+	case errors.As(err.Err, &num) && errors.Is(num.Err, strconv.ErrRange):
+		return fmt.Errorf("%q is out of range for %s", raw, err.Type)
+	case errors.As(err.Err, &num):
+		return fmt.Errorf("%q is not a valid %s", raw, err.Type)
+	case errors.As(err.Err, &value):
+		// Drop the env package's wording, such as "unable to parse
+		// duration", which repeats what the inner error says.
+		return value.Err
+	}
+	return err.Err
+}
+
+// validate checks the values that their types alone do not constrain.
+func (p problems) validate(c Config, raw map[string]string) {
+	p.check("HERALD_DATABASE_URL", checkDatabaseURL(c.DatabaseURL))
+	p.check("HERALD_ADDR", checkAddr(c.Addr))
+	p.check("HERALD_API_KEY", checkAPIKey(c.APIKey))
+	p.check("HERALD_LOG_LEVEL", checkLogLevel(raw["HERALD_LOG_LEVEL"]))
+	p.check("HERALD_LOG_FORMAT", checkLogFormat(c.LogFormat))
+	p.check("HERALD_SHUTDOWN_TIMEOUT", checkShutdownTimeout(c.ShutdownTimeout))
+	p.check("HERALD_DATABASE_MAX_CONNS", checkMaxConns(c.DatabaseMaxConns))
+}
+
+// check files err under name unless name already has a problem.
+func (p problems) check(name string, err error) {
+	if err != nil && p[name] == nil {
+		p[name] = fmt.Errorf("%s: %w", name, err)
+	}
+}
+
+// inOrder returns the problems in the order of [Vars].
+func (p problems) inOrder() []error {
+	errs := make([]error, 0, len(p))
+	for _, v := range Vars() {
+		if err := p[v.Name]; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// unknownVars reports each HERALD_* variable in environ that Herald does
+// not read, sorted by name.
+func unknownVars(environ map[string]string) []error {
+	known := make(map[string]bool)
+	for _, v := range Vars() {
+		known[v.Name] = true
+	}
+
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(environ)) {
+		if strings.HasPrefix(name, prefix) && !known[name] {
+			errs = append(errs, fmt.Errorf("%s is not a known variable", name))
+		}
+	}
+	return errs
+}
+
+// checkDatabaseURL checks that s is a Postgres URL. Its errors never
+// quote s, which may hold a password.
+func checkDatabaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return fmt.Errorf("not a valid URL: %w", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("scheme %q is not postgres or postgresql", u.Scheme)
+	}
+	return nil
+}
+
+func checkAddr(s string) error {
+	_, _, err := net.SplitHostPort(s)
+	return err
+}
+
+// checkAPIKey checks the key's length. Its errors never quote the key.
+func checkAPIKey(s string) error {
+	if s != "" && utf8.RuneCountInString(s) < minAPIKeyLen {
+		return fmt.Errorf("must be at least %d characters", minAPIKeyLen)
+	}
+	return nil
+}
+
+// checkLogLevel checks the raw level text, since [slog.Level] also
+// accepts offsets such as "debug+2".
+func checkLogLevel(raw string) error {
+	if !slices.Contains(logLevels, strings.ToLower(raw)) {
+		return notOneOf(raw, logLevels)
+	}
+	return nil
+}
+
+func checkLogFormat(s string) error {
+	if !slices.Contains(logFormats, s) {
+		return notOneOf(s, logFormats)
+	}
+	return nil
+}
+
+func checkShutdownTimeout(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("must be positive, got %s", d)
+	}
+	return nil
+}
+
+func checkMaxConns(n int32) error {
+	if n < 0 {
+		return fmt.Errorf("must not be negative, got %d", n)
+	}
+	return nil
+}
+
+func notOneOf(s string, allowed []string) error {
+	return fmt.Errorf("%q is not one of %s", s, strings.Join(allowed, ", "))
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// decodeBody reads the JSON request body into dst, refusing unknown fields,
+// values of the wrong type, trailing data and bodies over the size limit.
+// An empty body is an error when required and leaves dst unchanged when not.
+func (h *handler) decodeBody(c echo.Context, dst any, required bool) error {
+	req := c.Request()
+
+	data, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, h.maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &apiError{kind: kindTooLarge, detail: "the body must be at most " + byteSize(tooLarge.Limit)}
+		}
+
+		return invalidRequest("", "reading the body failed: %v", err)
+	}
+
+	if len(bytes.TrimSpace(data)) == 0 {
+		if required {
+			return invalidRequest("", "a JSON body is required")
+		}
+
+		return nil
+	}
+
+	if !isJSON(req.Header.Get(echo.HeaderContentType)) {
+		return &apiError{kind: kindMediaType, detail: "send the body as JSON, with Content-Type: application/json"}
+	}
+
+	return decodeJSON(data, dst)
+}
+
+// isJSON reports whether a Content-Type names JSON. A missing one is taken
+// as JSON, so a bare curl -d works.
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+
+	return mediaType == echo.MIMEApplicationJSON || strings.HasSuffix(mediaType, "+json")
+}
+
+func decodeJSON(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+
+	if err := dec.Decode(dst); err != nil {
+		return jsonProblem(err)
+	}
+
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return invalidRequest("", "the body must hold a single JSON value")
+	}
+
+	return nil
+}
+
+// jsonProblem words a decoding error, naming the field when there is one.
+func jsonProblem(err error) error {
+	var (
+		syntax    *json.SyntaxError
+		wrongType *json.UnmarshalTypeError
+	)
+
+	switch {
+	case errors.As(err, &syntax):
+		return invalidRequest("", "the body is not valid JSON (at byte %d): %v", syntax.Offset, err)
+	case errors.As(err, &wrongType):
+		if wrongType.Field == "" {
+			return invalidRequest("", "the body must be a JSON object")
+		}
+
+		return invalidRequest(wrongType.Field, "%s must be %s", wrongType.Field, jsonTypeName(wrongType.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalidRequest("", "the body is not valid JSON: it ends too early")
+	}
+
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return invalidRequest(name, "%s is not a known field", name)
+	}
+
+	return invalidRequest("", "the body is not valid JSON: %v", err)
+}
+
+// jsonTypeName names a Go kind the way a JSON user would.
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "ptr":
+		return "a value of another type"
+	}
+
+	return "a number"
+}
+
+func byteSize(n int64) string {
+	if n%1024 == 0 {
+		return strconv.FormatInt(n/1024, 10) + " KiB"
+	}
+
+	return strconv.FormatInt(n, 10) + " bytes"
+}

@@ -1,0 +1,136 @@
+// Package server is Herald's REST API: the Echo handlers of the interface
+// generated from api/openapi.yaml, API key authentication, and the one place
+// where errors become application/problem+json answers.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/subscriptions"
+)
+
+// Store is what the API needs of the database.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	PutTenant(ctx context.Context, t subscriptions.Tenant) (subscriptions.Tenant, bool, error)
+	GetTenant(ctx context.Context, id string) (subscriptions.Tenant, error)
+	ListTenants(ctx context.Context, after string, limit int) ([]subscriptions.Tenant, error)
+	DeleteTenant(ctx context.Context, id string) error
+
+	CreateEndpoint(ctx context.Context, e subscriptions.Endpoint) error
+	GetEndpoint(ctx context.Context, tenantID, id string) (subscriptions.Endpoint, error)
+	ListEndpoints(ctx context.Context, tenantID, after string, limit int) ([]subscriptions.Endpoint, error)
+	UpdateEndpoint(
+		ctx context.Context, tenantID, id string, fn func(*subscriptions.Endpoint) error,
+	) (subscriptions.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+}
+
+// Config configures [New].
+type Config struct {
+	// Store holds tenants and endpoints. Required.
+	Store Store
+
+	// Keyring holds the API keys that may call /v1. Required; an empty
+	// keyring refuses every call.
+	Keyring *auth.Keyring
+
+	// Logger receives request failures. Defaults to slog.Default().
+	Logger *slog.Logger
+
+	// MaxBodyBytes bounds a request body. Defaults to 64 KiB.
+	MaxBodyBytes int64
+}
+
+// defaultMaxBodyBytes is the body limit when Config.MaxBodyBytes is zero.
+const defaultMaxBodyBytes = 64 << 10
+
+// readyTimeout bounds the database check of GET /readyz.
+const readyTimeout = 2 * time.Second
+
+// handler implements the generated [ServerInterface].
+type handler struct {
+	store        Store
+	logger       *slog.Logger
+	maxBodyBytes int64
+}
+
+var _ ServerInterface = (*handler)(nil)
+
+// New returns the HTTP handler of the whole API.
+func New(cfg Config) http.Handler {
+	h := &handler{store: cfg.Store, logger: cfg.Logger, maxBodyBytes: cfg.MaxBodyBytes}
+	if h.logger == nil {
+		h.logger = slog.Default()
+	}
+
+	if h.maxBodyBytes <= 0 {
+		h.maxBodyBytes = defaultMaxBodyBytes
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(requireKey(cfg.Keyring))
+
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", api.Spec)
+	})
+	RegisterHandlers(e, h)
+
+	return e
+}
+
+// requireKey refuses /v1 requests without a key of the keyring.
+func requireKey(keyring *auth.Keyring) echo.MiddlewareFunc {
+	if keyring == nil {
+		keyring = auth.NewKeyring()
+	}
+
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !strings.HasPrefix(c.Request().URL.Path, "/v1/") && c.Request().URL.Path != "/v1" {
+				return next(c)
+			}
+
+			token, ok := auth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok || !keyring.Accepts(token) {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="herald"`)
+				return errUnauthorized
+			}
+
+			return next(c)
+		}
+	}
+}
+
+// GetHealth answers while the process is up.
+func (h *handler) GetHealth(c echo.Context) error {
+	return c.JSON(http.StatusOK, Health{Status: "ok"})
+}
+
+// GetReady answers 200 when the database answers.
+func (h *handler) GetReady(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+	defer cancel()
+
+	if err := h.store.Ping(ctx); err != nil {
+		return unavailable(err)
+	}
+
+	return c.JSON(http.StatusOK, Health{Status: "ok"})
+}

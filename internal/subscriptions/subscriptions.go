@@ -1,0 +1,24 @@
+// Package subscriptions holds who receives webhooks: tenants, the customers
+// of the company running Herald, and their endpoints, the URLs that webhooks
+// are delivered to, with the rules that keep both valid.
+package subscriptions
+
+import (
+	"errors"
+	"time"
+)
+
+var (
+	// ErrTenantNotFound is returned when no tenant has the given id.
+	ErrTenantNotFound = errors.New("subscriptions: tenant not found")
+
+	// ErrEndpointNotFound is returned when the tenant has no endpoint with
+	// the given id.
+	ErrEndpointNotFound = errors.New("subscriptions: endpoint not found")
+)
+
+// now returns the current time at the precision the databases keep, so that
+// a value read back equals the value written.
+func now() time.Time {
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
