@@ -136,9 +136,10 @@ func (p *process) runWorker(ctx context.Context) error {
 	}
 
 	client, err := worker.New(worker.Config{
-		Pool:   p.pool,
-		Store:  p.store,
-		Logger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
+		Pool:        p.pool,
+		Store:       p.store,
+		Logger:      p.logger,
+		RiverLogger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
 	})
 	if err != nil {
 		return err //nolint:wrapcheck // already wrapped

@@ -93,16 +93,23 @@ func (s *Store) UpdateEndpoint(
 			return err
 		}
 
+		created := e.CreatedAt
 		if err := fn(&e); err != nil {
 			return err
 		}
 
+		e.CreatedAt = created
+
+		// The row is addressed by the arguments, so fn cannot move it.
 		args := endpointArgs(e)
+		args[0], args[1] = id, tenantID
 		args = append(args[:len(args)-2], e.UpdatedAt) // all but created_at
 
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("update endpoint: %w", err)
 		}
+
+		e.ID, e.TenantID = id, tenantID
 
 		return nil
 	})
@@ -207,7 +214,8 @@ func scanEndpoint(row pgx.CollectableRow) (subscriptions.Endpoint, error) {
 func (s *Store) PruneExpiredSecrets(ctx context.Context, t time.Time) (int64, error) {
 	const query = `
 		UPDATE endpoints SET previous_secrets = COALESCE(
-			(SELECT jsonb_agg(p) FROM jsonb_array_elements(previous_secrets) p
+			(SELECT jsonb_agg(p ORDER BY n) FROM jsonb_array_elements(previous_secrets)
+				WITH ORDINALITY AS s (p, n)
 			 WHERE (p->>'expires_at')::timestamptz > $1), '[]')
 		WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(previous_secrets) p
 			WHERE (p->>'expires_at')::timestamptz <= $1)`

@@ -57,11 +57,21 @@ func Up(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool) error {
 	return withLock(ctx, pool, func() error {
 		if !all {
-			return runHerald(ctx, pool, func(m *migrate.Migrate) error { return m.Steps(-1) })
+			return runHerald(ctx, pool, func(m *migrate.Migrate) error {
+				if _, _, err := m.Version(); errors.Is(err, migrate.ErrNilVersion) {
+					return nil // nothing to revert
+				}
+
+				return m.Steps(-1)
+			})
 		}
 
 		if err := runHerald(ctx, pool, func(m *migrate.Migrate) error { return m.Down() }); err != nil {
 			return err
+		}
+
+		if _, err := pool.Exec(ctx, "DROP TABLE IF EXISTS "+migrationsTable); err != nil {
+			return fmt.Errorf("drop %s: %w", migrationsTable, err)
 		}
 
 		migrator, err := riverMigrator(pool, logger)
@@ -78,22 +88,25 @@ func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool
 	})
 }
 
-// Version reports the schema versions applied to the database.
+// Version reports the schema versions applied to the database. It only
+// reads.
 func Version(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Status, error) {
 	var status Status
 
-	err := runHerald(ctx, pool, func(m *migrate.Migrate) error {
-		v, dirty, err := m.Version()
-		if errors.Is(err, migrate.ErrNilVersion) {
-			return nil
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrationsTable).Scan(&exists); err != nil {
+		return Status{}, fmt.Errorf("find %s: %w", migrationsTable, err)
+	}
+
+	if exists {
+		var version int64
+
+		err := pool.QueryRow(ctx, "SELECT version, dirty FROM "+migrationsTable+" LIMIT 1").Scan(&version, &status.Dirty)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return Status{}, fmt.Errorf("read %s: %w", migrationsTable, err)
 		}
 
-		status.Herald, status.Dirty = v, dirty
-
-		return err
-	})
-	if err != nil {
-		return Status{}, err
+		status.Herald = uint(version) //nolint:gosec // versions are small and positive
 	}
 
 	migrator, err := riverMigrator(pool, logger)
@@ -154,13 +167,15 @@ func runHerald(ctx context.Context, pool *pgxpool.Pool, fn func(*migrate.Migrate
 
 // withLock runs fn while holding a session advisory lock private to the
 // current schema, so concurrent migrations of one schema run one at a time
-// and those of different schemas do not wait for each other.
+// and those of different schemas do not wait for each other. The lock lives
+// on a connection of its own, outside pool, so that fn can use every
+// connection of the pool, even when the pool has only one.
 func withLock(ctx context.Context, pool *pgxpool.Pool, fn func() error) error {
-	conn, err := pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return fmt.Errorf("acquire lock connection: %w", err)
+		return fmt.Errorf("connect for migration lock: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 
 	const key = "hashtext('herald.schema.' || current_schema())"
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {

@@ -19,7 +19,7 @@ import (
 func (h *handler) decodeBody(c echo.Context, dst any, required bool) error {
 	req := c.Request()
 
-	data, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, h.maxBodyBytes))
+	data, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, h.maxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -45,7 +45,7 @@ func (h *handler) decodeBody(c echo.Context, dst any, required bool) error {
 }
 
 // isJSON reports whether a Content-Type names JSON. A missing one is taken
-// as JSON, so a bare curl -d works.
+// as JSON, for clients that send none.
 func isJSON(contentType string) bool {
 	if contentType == "" {
 		return true

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
+	"unicode/utf8"
 
 	"github.com/heraldhq/herald/internal/validation"
 )
@@ -34,7 +36,7 @@ func parsePage(limit *int, cursor *string) (page, error) {
 
 	if cursor != nil && *cursor != "" {
 		after, err := base64.RawURLEncoding.DecodeString(*cursor)
-		if err != nil || len(after) == 0 {
+		if err != nil || len(after) == 0 || !utf8.Valid(after) || bytes.IndexByte(after, 0) >= 0 {
 			errs.Addf("cursor", "is not a cursor this API returned")
 		}
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -131,9 +132,9 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 		kind = kindValidation
 		extra = &apiError{detail: verr.Fields[0].Detail, fields: verr.Fields}
 	case errors.Is(err, subscriptions.ErrTenantNotFound):
-		kind, extra = kindNotFound, &apiError{detail: fmt.Sprintf("tenant %q does not exist", c.Param("tenant_id"))}
+		kind, extra = kindNotFound, notFound("tenant", c.Param("tenant_id"))
 	case errors.Is(err, subscriptions.ErrEndpointNotFound):
-		kind, extra = kindNotFound, &apiError{detail: fmt.Sprintf("endpoint %q does not exist", c.Param("endpoint_id"))}
+		kind, extra = kindNotFound, notFound("endpoint", c.Param("endpoint_id"))
 	case errors.As(err, &herr):
 		kind, extra = fromEcho(herr)
 	}
@@ -154,6 +155,15 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 	}
 
 	return p
+}
+
+// notFound words a missing resource, named by its raw path parameter.
+func notFound(resource, param string) *apiError {
+	if id, err := url.PathUnescape(param); err == nil {
+		param = id
+	}
+
+	return &apiError{detail: fmt.Sprintf("%s %q does not exist", resource, param)}
 }
 
 // fromEcho maps the errors that Echo and the generated parameter binding

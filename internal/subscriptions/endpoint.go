@@ -2,10 +2,10 @@ package subscriptions
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.jetify.com/typeid"
 
@@ -84,7 +84,7 @@ func NewEndpoint(tenantID string, params EndpointParams) (Endpoint, error) {
 		URL:            params.URL,
 		Description:    params.Description,
 		EventTypes:     params.EventTypes,
-		Headers:        params.Headers,
+		Headers:        maps.Clone(params.Headers),
 		Disabled:       params.Disabled,
 		DisabledReason: params.DisabledReason,
 	}
@@ -136,7 +136,10 @@ func (p EndpointPatch) Apply(e *Endpoint) error {
 	setIf(&e.URL, p.URL)
 	setIf(&e.Description, p.Description)
 	setIf(&e.EventTypes, p.EventTypes)
-	setIf(&e.Headers, p.Headers)
+	if p.Headers != nil {
+		e.Headers = maps.Clone(*p.Headers)
+	}
+
 	setIf(&e.Disabled, p.Disabled)
 	setIf(&e.DisabledReason, p.DisabledReason)
 
@@ -173,13 +176,8 @@ func ValidateEndpointID(id string) error {
 func (e *Endpoint) check(errs *validation.Errors) {
 	checkURL(errs, e.URL)
 
-	if utf8.RuneCountInString(e.Description) > maxDescriptionLen {
-		errs.Addf("description", "must be at most %d characters", maxDescriptionLen)
-	}
-
-	if utf8.RuneCountInString(e.DisabledReason) > maxDisabledReasonLen {
-		errs.Addf("disabled_reason", "must be at most %d characters", maxDisabledReasonLen)
-	}
+	checkText(errs, "description", e.Description, maxDescriptionLen)
+	checkText(errs, "disabled_reason", e.DisabledReason, maxDisabledReasonLen)
 
 	checkEventTypeFilter(errs, e.EventTypes)
 	checkHeaders(errs, e.Headers)

@@ -44,6 +44,10 @@ func validFilterItem(item string) bool {
 		return true
 	}
 
+	if len(item) > maxEventTypeLen {
+		return false
+	}
+
 	return validEventType(strings.TrimSuffix(item, ".*"))
 }
 

@@ -3,6 +3,7 @@ package subscriptions
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -41,9 +42,7 @@ func NewTenant(id string, params TenantParams) (Tenant, error) {
 	var errs validation.Errors
 	checkTenantID(&errs, id)
 
-	if utf8.RuneCountInString(params.Name) > maxTenantNameLen {
-		errs.Addf("name", "must be at most %d characters", maxTenantNameLen)
-	}
+	checkText(&errs, "name", params.Name, maxTenantNameLen)
 
 	validateMetadata(&errs, params.Metadata)
 
@@ -51,7 +50,7 @@ func NewTenant(id string, params TenantParams) (Tenant, error) {
 		return Tenant{}, err
 	}
 
-	metadata := params.Metadata
+	metadata := maps.Clone(params.Metadata)
 	if metadata == nil {
 		metadata = map[string]string{}
 	}
@@ -62,7 +61,7 @@ func NewTenant(id string, params TenantParams) (Tenant, error) {
 }
 
 // ValidateTenantID reports why id cannot be a tenant id: it must be 1 to 128
-// letters, digits, '_', '-' or '.'.
+// letters, digits, '_', '-' or '.', and not "." or "..".
 func ValidateTenantID(id string) error {
 	var errs validation.Errors
 	checkTenantID(&errs, id)
@@ -73,6 +72,12 @@ func ValidateTenantID(id string) error {
 func checkTenantID(errs *validation.Errors, id string) {
 	if id == "" || len(id) > maxTenantIDLen {
 		errs.Addf("tenant_id", "must be 1 to %d characters", maxTenantIDLen)
+		return
+	}
+
+	if id == "." || id == ".." {
+		// URLs cannot carry these as path segments.
+		errs.Addf("tenant_id", "must not be . or ..")
 		return
 	}
 
@@ -95,13 +100,30 @@ func validateMetadata(errs *validation.Errors, metadata map[string]string) {
 		return
 	}
 
+	badKey := false
+
 	for _, k := range slices.Sorted(maps.Keys(metadata)) {
-		v := metadata[k]
-		switch {
-		case k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen:
-			errs.Addf("metadata", "keys must be 1 to %d characters", maxMetadataKeyLen)
-		case utf8.RuneCountInString(v) > maxMetadataItemLen:
-			errs.Addf("metadata."+k, "must be at most %d characters", maxMetadataItemLen)
+		if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsRune(k, 0) {
+			if !badKey {
+				errs.Addf("metadata", "keys must be 1 to %d characters, without NUL", maxMetadataKeyLen)
+			}
+
+			badKey = true
+
+			continue
 		}
+
+		checkText(errs, "metadata."+k, metadata[k], maxMetadataItemLen)
+	}
+}
+
+// checkText records that a free-text field is too long or holds a NUL
+// character, which no database can store in text.
+func checkText(errs *validation.Errors, field, s string, maxLen int) {
+	switch {
+	case utf8.RuneCountInString(s) > maxLen:
+		errs.Addf(field, "must be at most %d characters", maxLen)
+	case strings.ContainsRune(s, 0):
+		errs.Addf(field, "must not contain NUL characters")
 	}
 }

@@ -1,7 +1,6 @@
 package subscriptions_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -24,7 +23,7 @@ func requireFields(t *testing.T, err error, want ...validation.FieldError) {
 	t.Helper()
 
 	var verr *validation.Error
-	require.True(t, errors.As(err, &verr), "want a *validation.Error, got %v", err)
+	require.ErrorAs(t, err, &verr)
 	require.Equal(t, want, verr.Fields)
 }
 
@@ -145,12 +144,12 @@ func TestNewTenantLimits(t *testing.T) {
 		{
 			name:   "key of 65 characters",
 			params: subscriptions.TenantParams{Metadata: map[string]string{strings.Repeat("ü", 65): "v"}},
-			want:   []validation.FieldError{{Field: "metadata", Detail: "keys must be 1 to 64 characters"}},
+			want:   []validation.FieldError{{Field: "metadata", Detail: "keys must be 1 to 64 characters, without NUL"}},
 		},
 		{
 			name:   "empty key",
 			params: subscriptions.TenantParams{Metadata: map[string]string{"": "v"}},
-			want:   []validation.FieldError{{Field: "metadata", Detail: "keys must be 1 to 64 characters"}},
+			want:   []validation.FieldError{{Field: "metadata", Detail: "keys must be 1 to 64 characters, without NUL"}},
 		},
 		{
 			name:   "value of 512 characters",
@@ -204,7 +203,7 @@ func TestNewTenantReportsEveryField(t *testing.T) {
 		requireFields(t, err,
 			validation.FieldError{Field: "tenant_id", Detail: tenantIDLength},
 			validation.FieldError{Field: "name", Detail: "must be at most 256 characters"},
-			validation.FieldError{Field: "metadata", Detail: "keys must be 1 to 64 characters"},
+			validation.FieldError{Field: "metadata", Detail: "keys must be 1 to 64 characters, without NUL"},
 			validation.FieldError{Field: "metadata.a", Detail: "must be at most 512 characters"},
 			validation.FieldError{Field: "metadata.z", Detail: "must be at most 512 characters"},
 		)

@@ -30,8 +30,11 @@ type Config struct {
 	// Store is what the jobs read and write. Required.
 	Store Store
 
-	// Logger receives River's and the jobs' logs. Required.
+	// Logger receives the jobs' logs. Required.
 	Logger *slog.Logger
+
+	// RiverLogger receives River's own logs. Defaults to Logger.
+	RiverLogger *slog.Logger
 
 	// PruneInterval is how often expired previous secrets are removed.
 	// Defaults to one hour.
@@ -45,11 +48,16 @@ func New(cfg Config) (*river.Client[pgx.Tx], error) {
 		interval = pruneInterval
 	}
 
+	riverLogger := cfg.RiverLogger
+	if riverLogger == nil {
+		riverLogger = cfg.Logger
+	}
+
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneSecretsWorker{store: cfg.Store, logger: cfg.Logger})
 
 	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
-		Logger:  cfg.Logger,
+		Logger:  riverLogger,
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{
