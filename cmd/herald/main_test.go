@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -93,7 +94,7 @@ var (
 	keyRe       = regexp.MustCompile(`^\s+(hk_\S+)$`)
 )
 
-func readBanner(t *testing.T, stdout interface{ Read([]byte) (int, error) }) (url, key string) {
+func readBanner(t *testing.T, stdout io.Reader) (url, key string) {
 	t.Helper()
 
 	lines := bufio.NewScanner(stdout)

@@ -24,5 +24,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	return cli.Run(ctx, append([]string{"worker"}, args...), os.Environ(), os.Stdout, os.Stderr) //nolint:wrapcheck // printed as is
+	args = append([]string{"worker"}, args...)
+
+	return cli.Run(ctx, args, os.Environ(), os.Stdout, os.Stderr) //nolint:wrapcheck // printed as is
 }

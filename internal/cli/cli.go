@@ -44,7 +44,8 @@ func Run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(
-		e.serveCommand(), e.apiCommand(), e.workerCommand(), e.migrateCommand(), versionCommand(),
+		e.serveCommand(), //nolint:contextcheck // cobra passes ctx on through cmd.Context()
+		e.apiCommand(), e.workerCommand(), e.migrateCommand(), versionCommand(),
 	)
 
 	return root.ExecuteContext(ctx) //nolint:wrapcheck // the commands wrap their own errors
@@ -60,9 +61,12 @@ func (e env) config() (config.Config, error) {
 	return cfg, nil
 }
 
+// versionCmd names the commands that print versions.
+const versionCmd = "version"
+
 func versionCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
+		Use:   versionCmd,
 		Short: "Print Herald's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func start(t *testing.T, environ []string, args ...string) *running {
 
 	t.Cleanup(func() {
 		cancel()
-		<-r.done
+		<-r.done //nolint:errcheck // the error was checked, or the test failed
 	})
 
 	return r
@@ -197,7 +198,7 @@ func TestWorkerStartsAndStops(t *testing.T) {
 	r := start(t, environ(db, "HERALD_LOG_LEVEL=debug"), "worker")
 
 	require.Eventually(t, func() bool {
-		return bytes.Contains([]byte(r.stderr.String()), []byte("River client started"))
+		return strings.Contains(r.stderr.String(), "River client started")
 	}, 20*time.Second, 20*time.Millisecond)
 	require.NoError(t, r.stop(t))
 }
@@ -232,7 +233,7 @@ func TestInvalidConfiguration(t *testing.T) {
 	}{
 		{"no database", nil, "HERALD_DATABASE_URL must be set"},
 		{"bad format", []string{"HERALD_DATABASE_URL=postgres://x", "HERALD_LOG_FORMAT=xml"}, "HERALD_LOG_FORMAT"},
-		{"typo", []string{"HERALD_DATABASE_URL=postgres://x", "HERALD_ADRESS=:1"}, "HERALD_ADRESS is not a known variable"},
+		{"typo", []string{"HERALD_DATABASE_URL=postgres://x", "HERALD_ADRESS=:1"}, "HERALD_ADRESS is not a known variable"}, //nolint:misspell // the typo is the test
 		{"unreachable database", []string{"HERALD_DATABASE_URL=postgres://u:hunter2@127.0.0.1:1/x"}, "connect to database 127.0.0.1:1/x"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func (e env) migrateCommand() *cobra.Command {
 		},
 		down,
 		&cobra.Command{
-			Use:   "version",
+			Use:   versionCmd,
 			Short: "Print the applied schema versions",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,7 +72,7 @@ func (e env) migrate(cmd *cobra.Command, fn func(*migrator) error) error {
 		return err //nolint:wrapcheck // schema wraps its errors
 	}
 
-	if cmd.Name() == "version" {
+	if cmd.Name() == versionCmd {
 		return nil
 	}
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,7 +74,7 @@ func (p *process) keyring(ctx context.Context, bootstrap bool) (*auth.Keyring, e
 	}
 
 	if !bootstrap {
-		return nil, fmt.Errorf("no API key: set HERALD_API_KEY, or run herald serve once to make one")
+		return nil, errors.New("no API key: set HERALD_API_KEY, or run herald serve once to make one")
 	}
 
 	plain, key, err := auth.NewKey("admin")

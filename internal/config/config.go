@@ -4,7 +4,7 @@
 // Every variable is a field of [Config] whose doc comment names it, gives
 // its default and says what it means; [Vars] lists the same variables for
 // help output and the README. A variable set to the empty string counts as
-// unset. An unknown HERALD_* variable is an error, so that a misspelt name
+// unset. An unknown HERALD_* variable is an error, so that a misspelled name
 // is not silently ignored.
 package config
 

@@ -310,7 +310,7 @@ func logLine(t *testing.T, cfg Config) string {
 
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	logger.InfoContext(context.Background(), "starting", "config", cfg)
+	logger.InfoContext(context.Background(), "starting", slog.Any("config", cfg))
 	return buf.String()
 }
 

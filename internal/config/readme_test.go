@@ -23,8 +23,8 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		require.Contains(t, string(readme), row, "README.md has no table row for %s", v.Name)
 
 		if v.Default != "" {
-			line := string(readme)[strings.Index(string(readme), row):]
-			line = line[:strings.IndexByte(line, '\n')]
+			_, rest, _ := strings.Cut(string(readme), row)
+			line, _, _ := strings.Cut(rest, "\n")
 			require.Contains(t, line, "`"+v.Default+"`", "README.md gives the wrong default for %s", v.Name)
 		}
 	}

@@ -39,14 +39,18 @@ func (p problems) addParseErrors(err error, raw map[string]string) []error {
 
 	var other []error
 	for _, err := range agg.Errors {
-		switch err := err.(type) {
-		case env.ParseError:
-			name := fieldVar(err.Name)
-			p[name] = fmt.Errorf("%s: %w", name, parseFailure(raw[name], err))
-		case env.VarIsNotSetError:
-			p[err.Key] = fmt.Errorf("%s must be set", err.Key)
-		case env.EmptyVarError:
-			p[err.Key] = fmt.Errorf("%s must not be empty", err.Key)
+		parseErr, isParse := errors.AsType[env.ParseError](err)
+		notSet, isNotSet := errors.AsType[env.VarIsNotSetError](err)
+		empty, isEmpty := errors.AsType[env.EmptyVarError](err)
+
+		switch {
+		case isParse:
+			name := fieldVar(parseErr.Name)
+			p[name] = fmt.Errorf("%s: %w", name, parseFailure(raw[name], parseErr))
+		case isNotSet:
+			p[notSet.Key] = fmt.Errorf("%s must be set", notSet.Key)
+		case isEmpty:
+			p[empty.Key] = fmt.Errorf("%s must not be empty", empty.Key)
 		default:
 			other = append(other, err)
 		}
@@ -130,8 +134,7 @@ func unknownVars(environ map[string]string) []error {
 func checkDatabaseURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
+		if urlErr, ok := errors.AsType[*url.Error](err); ok {
 			err = urlErr.Err
 		}
 		return fmt.Errorf("not a valid URL: %w", err)

@@ -48,7 +48,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 			return fmt.Errorf("river migrate up: %w", err)
 		}
 
-		return runHerald(ctx, pool, func(m *migrate.Migrate) error { return m.Up() })
+		return runHerald(pool, func(m *migrate.Migrate) error { return m.Up() })
 	})
 }
 
@@ -57,7 +57,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool) error {
 	return withLock(ctx, pool, func() error {
 		if !all {
-			return runHerald(ctx, pool, func(m *migrate.Migrate) error {
+			return runHerald(pool, func(m *migrate.Migrate) error {
 				if _, _, err := m.Version(); errors.Is(err, migrate.ErrNilVersion) {
 					return nil // nothing to revert
 				}
@@ -66,7 +66,7 @@ func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool
 			})
 		}
 
-		if err := runHerald(ctx, pool, func(m *migrate.Migrate) error { return m.Down() }); err != nil {
+		if err := runHerald(pool, func(m *migrate.Migrate) error { return m.Down() }); err != nil {
 			return err
 		}
 
@@ -101,7 +101,8 @@ func Version(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Stat
 	if exists {
 		var version int64
 
-		err := pool.QueryRow(ctx, "SELECT version, dirty FROM "+migrationsTable+" LIMIT 1").Scan(&version, &status.Dirty)
+		err := pool.QueryRow(ctx, "SELECT version, dirty FROM "+migrationsTable+" LIMIT 1").
+			Scan(&version, &status.Dirty)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return Status{}, fmt.Errorf("read %s: %w", migrationsTable, err)
 		}
@@ -137,7 +138,7 @@ func riverMigrator(pool *pgxpool.Pool, logger *slog.Logger) (*rivermigrate.Migra
 
 // runHerald runs fn on a golang-migrate instance over pool, treating "no
 // change" as success.
-func runHerald(ctx context.Context, pool *pgxpool.Pool, fn func(*migrate.Migrate) error) error {
+func runHerald(pool *pgxpool.Pool, fn func(*migrate.Migrate) error) error {
 	source, err := iofs.New(migrations.Postgres, "postgres")
 	if err != nil {
 		return fmt.Errorf("open migrations: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -21,8 +22,7 @@ func (h *handler) decodeBody(c echo.Context, dst any, required bool) error {
 
 	data, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, h.maxBodyBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &apiError{kind: kindTooLarge, detail: "the body must be at most " + byteSize(tooLarge.Limit)}
 		}
 
@@ -89,7 +89,9 @@ func jsonProblem(err error) error {
 			return invalidRequest("", "the body must be a JSON object")
 		}
 
-		return invalidRequest(wrongType.Field, "%s must be %s", wrongType.Field, jsonTypeName(wrongType.Type.Kind().String()))
+		field := wrongType.Field
+
+		return invalidRequest(field, "%s must be %s", field, jsonTypeName(wrongType.Type.Kind()))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return invalidRequest("", "the body is not valid JSON: it ends too early")
 	}
@@ -103,18 +105,16 @@ func jsonProblem(err error) error {
 }
 
 // jsonTypeName names a Go kind the way a JSON user would.
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "string":
+func jsonTypeName(kind reflect.Kind) string {
+	switch kind { //nolint:exhaustive // every other kind is a number in JSON
+	case reflect.String:
 		return "a string"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case "map", "struct":
+	case reflect.Map, reflect.Struct:
 		return "an object"
-	case "ptr":
-		return "a value of another type"
 	}
 
 	return "a number"

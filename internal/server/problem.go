@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,8 +102,11 @@ func (h *handler) handleError(err error, c echo.Context) {
 
 	if p.Status >= http.StatusInternalServerError {
 		h.logger.ErrorContext(c.Request().Context(), "request failed",
-			"method", c.Request().Method, "route", c.Path(), "status_code", p.Status,
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.Int("status_code", p.Status),
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.Any("error", err))
 	}
 
 	c.Response().Header().Set(echo.HeaderContentType, problemContentType)

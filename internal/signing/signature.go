@@ -138,7 +138,7 @@ func checkTimestamp(ts, now time.Time, tolerance time.Duration) error {
 // single allocation. A message ID too long for the front of scratch gets a
 // buffer of its own.
 func splitScratch(scratch *[scratchLen]byte, msgID string, ts time.Time) (prefix, sum []byte) {
-	prefix = append(scratch[:0:prefixCap], msgID...)
+	prefix = append(scratch[:0:prefixCap], msgID...) //nolint:gocritic // appendAssign: builds prefix in scratch
 	prefix = append(prefix, '.')
 	prefix = strconv.AppendInt(prefix, ts.Unix(), 10)
 	prefix = append(prefix, '.')

@@ -384,7 +384,7 @@ func TestSecretRedacted(t *testing.T) {
 		strings.TrimPrefix(secret.Encode(), "whsec_"),
 		base64.RawStdEncoding.EncodeToString(secret),
 		hex.EncodeToString(secret),
-		fmt.Sprint([]byte(secret)),
+		string(secret),
 	}
 	outputs := map[string]string{
 		"String":   secret.String(),
@@ -526,7 +526,7 @@ func webhookHeaders(msgID string, ts time.Time, signature string) http.Header {
 // that carries secret as an attribute.
 func logged(secret signing.Secret) string {
 	var buf bytes.Buffer
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("text", "secret", secret)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("text", slog.Any("secret", secret))
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("json", slog.Any("secret", secret))
 	return buf.String()
 }

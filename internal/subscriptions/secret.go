@@ -75,6 +75,8 @@ func (e *Endpoint) PreviousExpiry(t time.Time) (time.Time, bool) {
 }
 
 // secretRule is what a producer-supplied secret must look like.
+//
+//nolint:gosec // G101: the wording of a rule, not a credential
 const secretRule = "must be whsec_ followed by the base64 of 24 to 64 bytes"
 
 // ParseSecret decodes a secret supplied by a producer, returning a

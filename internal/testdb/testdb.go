@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -37,7 +36,7 @@ func New(t testing.TB) *DB {
 	t.Helper()
 
 	db := Empty(t)
-	require.NoError(t, schema.Up(t.Context(), db.Pool, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, schema.Up(t.Context(), db.Pool, slog.New(slog.DiscardHandler)))
 
 	return db
 }
@@ -76,6 +75,8 @@ func Empty(t testing.TB) *DB {
 }
 
 func dropSchema(t testing.TB, base, name string) {
+	t.Helper()
+
 	ctx := context.Background()
 
 	admin, err := pgxpool.New(ctx, base)
@@ -91,6 +92,8 @@ func dropSchema(t testing.TB, base, name string) {
 }
 
 func randomHex(t testing.TB) string {
+	t.Helper()
+
 	b := make([]byte, 8)
 	_, err := rand.Read(b)
 	require.NoError(t, err)

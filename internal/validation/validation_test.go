@@ -1,7 +1,6 @@
 package validation_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,6 +32,6 @@ func TestFail(t *testing.T) {
 	err := validation.Fail("limit", "must be at most %d", 250)
 
 	var verr *validation.Error
-	require.True(t, errors.As(err, &verr))
+	require.ErrorAs(t, err, &verr)
 	require.Equal(t, []validation.FieldError{{Field: "limit", Detail: "must be at most 250"}}, verr.Fields)
 }

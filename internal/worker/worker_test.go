@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ func TestPruneSecretsRunsOnStart(t *testing.T) {
 	client, err := worker.New(worker.Config{
 		Pool:   db.Pool,
 		Store:  store,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(t.Context()))
