@@ -39,7 +39,11 @@ type Endpoint struct {
 	// Id Example: ep_01jbq6q6ffe5x9qf2a8n1c3m4z
 	Id string `json:"id"`
 
-	// TenantId Example: acme-42
+	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
 	TenantId  TenantID  `json:"tenant_id"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
@@ -178,7 +182,11 @@ type SecretRotation struct {
 type Tenant struct {
 	CreatedAt time.Time `json:"created_at"`
 
-	// Id Example: acme-42
+	// Id The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
 	Id TenantID `json:"id"`
 
 	// Metadata Free-form string pairs for the producer's own use: at most 32 keys of
@@ -188,7 +196,10 @@ type Tenant struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// TenantID Example: acme-42
+// TenantID The producer's own id for the customer: 1 to 128 letters, digits,
+// `_`, `-` and `.`, other than `.` and `..`.
+//
+// Example: acme-42
 type TenantID = string
 
 // TenantInput defines model for TenantInput.
