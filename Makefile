@@ -41,10 +41,11 @@ build: ## Build herald, api and worker into ./bin, stamped with the git version.
 
 # Tests skip PostgreSQL when HERALD_TEST_DATABASE_URL is unset: default it to
 # the local server. Exported for `test` only, since herald itself rejects
-# HERALD_* variables it does not know.
+# HERALD_* variables it does not know. A hung test fails after 5 minutes, not
+# go test's default 10.
 test: export HERALD_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 test: ## Run all tests with the race detector; write coverage.out for internal/.
-	go test -race -coverpkg=./internal/... -coverprofile=$(COVER_PROFILE) ./...
+	go test -race -timeout=5m -coverpkg=./internal/... -coverprofile=$(COVER_PROFILE) ./...
 	@go tool cover -func=$(COVER_PROFILE) | tail -n 1
 
 # A block can appear once per test binary in the profile: count it once, as
@@ -60,8 +61,9 @@ cover-check: ## Fail if statement coverage of internal/ in coverage.out is under
 			if (pct < min) { print "cover-check: coverage is below the minimum" > "/dev/stderr"; exit 1 } \
 		}' $(COVER_PROFILE)
 
+# Several checkouts on one machine share golangci-lint's lock: wait, don't fail.
 lint: ## Run golangci-lint (linters and formatters in .golangci.yml).
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --allow-serial-runners ./...
 
 fmt: ## Format hand-written Go files with gofumpt, then group imports as lint wants.
 	@files="$$(find . -name '*.go' -not -path './.git/*' -print0 \
