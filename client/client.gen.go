@@ -17,6 +17,97 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for DeliveryStatus.
+const (
+	DeliveryStatusFailed    DeliveryStatus = "failed"
+	DeliveryStatusPending   DeliveryStatus = "pending"
+	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryStatusFailed:
+		return true
+	case DeliveryStatusPending:
+		return true
+	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEndpointAttemptsParamsStatus.
+const (
+	ListEndpointAttemptsParamsStatusFailed    ListEndpointAttemptsParamsStatus = "failed"
+	ListEndpointAttemptsParamsStatusSucceeded ListEndpointAttemptsParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ListEndpointAttemptsParamsStatus enum.
+func (e ListEndpointAttemptsParamsStatus) Valid() bool {
+	switch e {
+	case ListEndpointAttemptsParamsStatusFailed:
+		return true
+	case ListEndpointAttemptsParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Attempt defines model for Attempt.
+type Attempt struct {
+	// Attempt The number of this try of the delivery, from 1.
+	Attempt    int     `json:"attempt"`
+	DurationMs float64 `json:"duration_ms"`
+	EndpointId string  `json:"endpoint_id"`
+
+	// Error Why the try failed, when it did.
+	Error *string `json:"error,omitempty"`
+
+	// Id Example: atm_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id        string `json:"id"`
+	MessageId string `json:"message_id"`
+
+	// NextAttemptAt When the delivery is tried again after this failure.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// ResponseBody The first 4 KiB of the answer's body, as text.
+	ResponseBody *string   `json:"response_body,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+
+	// StatusCode The HTTP status answered; absent when no answer came.
+	StatusCode *int `json:"status_code,omitempty"`
+	Succeeded  bool `json:"succeeded"`
+}
+
+// AttemptList defines model for AttemptList.
+type AttemptList struct {
+	Data []Attempt `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	// Attempts HTTP tries so far.
+	Attempts   int    `json:"attempts"`
+	EndpointId string `json:"endpoint_id"`
+
+	// NextAttemptAt When the next try is due; absent when none is.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// Reason Why a failed delivery was given up.
+	Reason    *string        `json:"reason,omitempty"`
+	Status    DeliveryStatus `json:"status"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// DeliveryStatus defines model for Delivery.Status.
+type DeliveryStatus string
+
 // Endpoint defines model for Endpoint.
 type Endpoint struct {
 	CreatedAt   time.Time `json:"created_at"`
@@ -143,6 +234,39 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// Message defines model for Message.
+type Message struct {
+	CreatedAt  time.Time       `json:"created_at"`
+	Deliveries []Delivery      `json:"deliveries"`
+	EventId    *string         `json:"event_id,omitempty"`
+	EventType  string          `json:"event_type"`
+	Id         string          `json:"id"`
+	Payload    json.RawMessage `json:"payload"`
+
+	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
+	TenantId TenantID `json:"tenant_id"`
+}
+
+// MessageInput defines model for MessageInput.
+type MessageInput struct {
+	// EventId The producer's idempotency key: publishing it again with the same
+	// event type and payload delivers nothing more.
+	EventId *string `json:"event_id,omitempty"`
+
+	// EventType Dot-separated segments of letters, digits, `_` and `-`.
+	//
+	// Example: invoice.paid
+	EventType string `json:"event_type"`
+
+	// Payload The JSON object delivered as the webhook body, byte for byte as
+	// sent here. At most `HERALD_MAX_PAYLOAD_BYTES` (256 KiB by default).
+	Payload json.RawMessage `json:"payload"`
+}
+
 // Metadata Free-form string pairs for the producer's own use: at most 32 keys of
 // up to 64 characters, each value up to 512 characters.
 type Metadata map[string]string
@@ -163,6 +287,26 @@ type Problem struct {
 	//
 	// Example: urn:herald:problem:validation
 	Type string `json:"type"`
+}
+
+// PublishedMessage defines model for PublishedMessage.
+type PublishedMessage struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndpointCount How many endpoints the message is delivered to.
+	EndpointCount int     `json:"endpoint_count"`
+	EventId       *string `json:"event_id,omitempty"`
+	EventType     string  `json:"event_type"`
+
+	// Id Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
+	TenantId TenantID `json:"tenant_id"`
 }
 
 // Secret `whsec_` followed by the base64 of 24 to 64 random bytes.
@@ -229,8 +373,14 @@ type EndpointID = string
 // Limit defines model for Limit.
 type Limit = int
 
+// MessageID Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
+type MessageID = string
+
 // BadRequest An RFC 9457 problem.
 type BadRequest = Problem
+
+// Conflict An RFC 9457 problem.
+type Conflict = Problem
 
 // Invalid An RFC 9457 problem.
 type Invalid = Problem
@@ -268,6 +418,30 @@ type ListEndpointsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListEndpointAttemptsParams defines parameters for ListEndpointAttempts.
+type ListEndpointAttemptsParams struct {
+	// Status Only attempts that succeeded, or only those that failed.
+	Status *ListEndpointAttemptsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListEndpointAttemptsParamsStatus defines parameters for ListEndpointAttempts.
+type ListEndpointAttemptsParamsStatus string
+
+// ListMessageAttemptsParams defines parameters for ListMessageAttempts.
+type ListMessageAttemptsParams struct {
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // PutTenantJSONRequestBody defines body for PutTenant for application/json ContentType.
 type PutTenantJSONRequestBody = TenantInput
 
@@ -279,6 +453,9 @@ type UpdateEndpointJSONRequestBody = EndpointPatch
 
 // RotateEndpointSecretJSONRequestBody defines body for RotateEndpointSecret for application/json ContentType.
 type RotateEndpointSecretJSONRequestBody = SecretRotation
+
+// PublishMessageJSONRequestBody defines body for PublishMessage for application/json ContentType.
+type PublishMessageJSONRequestBody = MessageInput
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -468,6 +645,13 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/tenants/{tenant_id}/endpoints/{endpoint_id} (the `UpdateEndpoint` operationId).
 	UpdateEndpoint(ctx context.Context, tenantId TenantID, endpointId EndpointID, body UpdateEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEndpointAttempts List an endpoint's delivery attempts
+	//
+	// Every HTTP try sent to the endpoint, newest first.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
+	ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetEndpointSecret Get an endpoint's signing secret
 	//
 	// The secret that signs every webhook sent to this endpoint. Receivers
@@ -499,6 +683,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate (the `RotateEndpointSecret` operationId).
 	RotateEndpointSecret(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RotateEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishMessageWithBody Publish a message
+	//
+	// Stores the message and queues one delivery to every enabled endpoint
+	// of the tenant whose filter matches its event type, in one
+	// transaction. With an `event_id` already used by this tenant, the
+	// same event type and payload answer 200 with the original message and
+	// deliver nothing again; another event type or payload answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+	PublishMessageWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishMessage Publish a message
+	//
+	// Stores the message and queues one delivery to every enabled endpoint
+	// of the tenant whose filter matches its event type, in one
+	// transaction. With an `event_id` already used by this tenant, the
+	// same event type and payload answer 200 with the original message and
+	// deliver nothing again; another event type or payload answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+	PublishMessage(ctx context.Context, tenantId TenantID, body PublishMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMessage Get a message and its delivery state at each endpoint
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
+	GetMessage(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMessageAttempts List a message's delivery attempts
+	//
+	// Every HTTP try of the message, at every endpoint, newest first.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
+	ListMessageAttempts(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness probe
@@ -755,6 +977,23 @@ func (c *Client) UpdateEndpoint(ctx context.Context, tenantId TenantID, endpoint
 	return c.Client.Do(req)
 }
 
+// ListEndpointAttempts List an endpoint's delivery attempts
+//
+// Every HTTP try sent to the endpoint, newest first.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
+func (c *Client) ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEndpointAttemptsRequest(c.Server, tenantId, endpointId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetEndpointSecret Get an endpoint's signing secret
 //
 // The secret that signs every webhook sent to this endpoint. Receivers
@@ -807,6 +1046,84 @@ func (c *Client) RotateEndpointSecretWithBody(ctx context.Context, tenantId Tena
 // Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate (the `RotateEndpointSecret` operationId).
 func (c *Client) RotateEndpointSecret(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RotateEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateEndpointSecretRequest(c.Server, tenantId, endpointId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishMessageWithBody Publish a message
+//
+// Stores the message and queues one delivery to every enabled endpoint
+// of the tenant whose filter matches its event type, in one
+// transaction. With an `event_id` already used by this tenant, the
+// same event type and payload answer 200 with the original message and
+// deliver nothing again; another event type or payload answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+func (c *Client) PublishMessageWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishMessageRequestWithBody(c.Server, tenantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishMessage Publish a message
+//
+// Stores the message and queues one delivery to every enabled endpoint
+// of the tenant whose filter matches its event type, in one
+// transaction. With an `event_id` already used by this tenant, the
+// same event type and payload answer 200 with the original message and
+// deliver nothing again; another event type or payload answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+func (c *Client) PublishMessage(ctx context.Context, tenantId TenantID, body PublishMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishMessageRequest(c.Server, tenantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMessage Get a message and its delivery state at each endpoint
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
+func (c *Client) GetMessage(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMessageRequest(c.Server, tenantId, messageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMessageAttempts List a message's delivery attempts
+//
+// Every HTTP try of the message, at every endpoint, newest first.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
+func (c *Client) ListMessageAttempts(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMessageAttemptsRequest(c.Server, tenantId, messageId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1308,6 +1625,98 @@ func NewUpdateEndpointRequestWithBody(server string, tenantId TenantID, endpoint
 	return req, nil
 }
 
+// NewListEndpointAttemptsRequest constructs an http.Request for the ListEndpointAttempts method
+func NewListEndpointAttemptsRequest(server string, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/endpoints/%s/attempts", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetEndpointSecretRequest constructs an http.Request for the GetEndpointSecret method
 func NewGetEndpointSecretRequest(server string, tenantId TenantID, endpointId EndpointID) (*http.Request, error) {
 	var err error
@@ -1399,6 +1808,174 @@ func NewRotateEndpointSecretRequestWithBody(server string, tenantId TenantID, en
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPublishMessageRequest calls the generic PublishMessage builder with application/json body
+func NewPublishMessageRequest(server string, tenantId TenantID, body PublishMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishMessageRequestWithBody(server, tenantId, "application/json", bodyReader)
+}
+
+// NewPublishMessageRequestWithBody constructs an http.Request for the PublishMessage method, with any body, and a specified content type
+func NewPublishMessageRequestWithBody(server string, tenantId TenantID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/messages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMessageRequest constructs an http.Request for the GetMessage method
+func NewGetMessageRequest(server string, tenantId TenantID, messageId MessageID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/messages/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMessageAttemptsRequest constructs an http.Request for the ListMessageAttempts method
+func NewListMessageAttemptsRequest(server string, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/messages/%s/attempts", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1577,6 +2154,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/tenants/{tenant_id}/endpoints/{endpoint_id} (the `UpdateEndpoint` operationId).
 	UpdateEndpointWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, body UpdateEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEndpointResponse, error)
 
+	// ListEndpointAttemptsWithResponse List an endpoint's delivery attempts
+	//
+	// Every HTTP try sent to the endpoint, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
+	ListEndpointAttemptsWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*ListEndpointAttemptsResponse, error)
+
 	// GetEndpointSecretWithResponse Get an endpoint's signing secret
 	//
 	// The secret that signs every webhook sent to this endpoint. Receivers
@@ -1610,6 +2196,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate (the `RotateEndpointSecret` operationId).
 	RotateEndpointSecretWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RotateEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateEndpointSecretResponse, error)
+
+	// PublishMessageWithBodyWithResponse Publish a message
+	//
+	// Stores the message and queues one delivery to every enabled endpoint
+	// of the tenant whose filter matches its event type, in one
+	// transaction. With an `event_id` already used by this tenant, the
+	// same event type and payload answer 200 with the original message and
+	// deliver nothing again; another event type or payload answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+	PublishMessageWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishMessageResponse, error)
+
+	// PublishMessageWithResponse Publish a message
+	//
+	// Stores the message and queues one delivery to every enabled endpoint
+	// of the tenant whose filter matches its event type, in one
+	// transaction. With an `event_id` already used by this tenant, the
+	// same event type and payload answer 200 with the original message and
+	// deliver nothing again; another event type or payload answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+	PublishMessageWithResponse(ctx context.Context, tenantId TenantID, body PublishMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishMessageResponse, error)
+
+	// GetMessageWithResponse Get a message and its delivery state at each endpoint
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
+	GetMessageWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*GetMessageResponse, error)
+
+	// ListMessageAttemptsWithResponse List a message's delivery attempts
+	//
+	// Every HTTP try of the message, at every endpoint, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
+	ListMessageAttemptsWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*ListMessageAttemptsResponse, error)
 }
 
 type GetHealthResponse struct {
@@ -2301,6 +2929,68 @@ func (r UpdateEndpointResponse) ContentType() string {
 	return ""
 }
 
+type ListEndpointAttemptsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AttemptList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEndpointAttemptsResponse) GetJSON200() *AttemptList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListEndpointAttemptsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEndpointAttemptsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListEndpointAttemptsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEndpointAttemptsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEndpointAttemptsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEndpointAttemptsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEndpointAttemptsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetEndpointSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2440,6 +3130,227 @@ func (r RotateEndpointSecretResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RotateEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PublishMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublishedMessage
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *PublishedMessage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishMessageResponse) GetJSON200() *PublishedMessage {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PublishMessageResponse) GetJSON202() *PublishedMessage {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishMessageResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Message
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMessageResponse) GetJSON200() *Message {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMessageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMessageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMessageResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMessageAttemptsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AttemptList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMessageAttemptsResponse) GetJSON200() *AttemptList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListMessageAttemptsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMessageAttemptsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMessageAttemptsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMessageAttemptsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMessageAttemptsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMessageAttemptsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMessageAttemptsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2660,6 +3571,21 @@ func (c *ClientWithResponses) UpdateEndpointWithResponse(ctx context.Context, te
 	return ParseUpdateEndpointResponse(rsp)
 }
 
+// ListEndpointAttemptsWithResponse List an endpoint's delivery attempts
+//
+// Every HTTP try sent to the endpoint, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
+func (c *ClientWithResponses) ListEndpointAttemptsWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*ListEndpointAttemptsResponse, error) {
+	rsp, err := c.ListEndpointAttempts(ctx, tenantId, endpointId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEndpointAttemptsResponse(rsp)
+}
+
 // GetEndpointSecretWithResponse Get an endpoint's signing secret
 //
 // The secret that signs every webhook sent to this endpoint. Receivers
@@ -2710,6 +3636,72 @@ func (c *ClientWithResponses) RotateEndpointSecretWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRotateEndpointSecretResponse(rsp)
+}
+
+// PublishMessageWithBodyWithResponse Publish a message
+//
+// Stores the message and queues one delivery to every enabled endpoint
+// of the tenant whose filter matches its event type, in one
+// transaction. With an `event_id` already used by this tenant, the
+// same event type and payload answer 200 with the original message and
+// deliver nothing again; another event type or payload answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+func (c *ClientWithResponses) PublishMessageWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishMessageResponse, error) {
+	rsp, err := c.PublishMessageWithBody(ctx, tenantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishMessageResponse(rsp)
+}
+
+// PublishMessageWithResponse Publish a message
+//
+// Stores the message and queues one delivery to every enabled endpoint
+// of the tenant whose filter matches its event type, in one
+// transaction. With an `event_id` already used by this tenant, the
+// same event type and payload answer 200 with the original message and
+// deliver nothing again; another event type or payload answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages (the `PublishMessage` operationId).
+func (c *ClientWithResponses) PublishMessageWithResponse(ctx context.Context, tenantId TenantID, body PublishMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishMessageResponse, error) {
+	rsp, err := c.PublishMessage(ctx, tenantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishMessageResponse(rsp)
+}
+
+// GetMessageWithResponse Get a message and its delivery state at each endpoint
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
+func (c *ClientWithResponses) GetMessageWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*GetMessageResponse, error) {
+	rsp, err := c.GetMessage(ctx, tenantId, messageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMessageResponse(rsp)
+}
+
+// ListMessageAttemptsWithResponse List a message's delivery attempts
+//
+// Every HTTP try of the message, at every endpoint, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
+func (c *ClientWithResponses) ListMessageAttemptsWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*ListMessageAttemptsResponse, error) {
+	rsp, err := c.ListMessageAttempts(ctx, tenantId, messageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMessageAttemptsResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -3242,6 +4234,53 @@ func ParseUpdateEndpointResponse(rsp *http.Response) (*UpdateEndpointResponse, e
 	return response, nil
 }
 
+// ParseListEndpointAttemptsResponse parses an HTTP response from a ListEndpointAttemptsWithResponse call
+func ParseListEndpointAttemptsResponse(rsp *http.Response) (*ListEndpointAttemptsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEndpointAttemptsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AttemptList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetEndpointSecretResponse parses an HTTP response from a GetEndpointSecretWithResponse call
 func ParseGetEndpointSecretResponse(rsp *http.Response) (*GetEndpointSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3351,6 +4390,182 @@ func ParseRotateEndpointSecretResponse(rsp *http.Response) (*RotateEndpointSecre
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishMessageResponse parses an HTTP response from a PublishMessageWithResponse call
+func ParsePublishMessageResponse(rsp *http.Response) (*PublishMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublishedMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest PublishedMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMessageResponse parses an HTTP response from a GetMessageWithResponse call
+func ParseGetMessageResponse(rsp *http.Response) (*GetMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMessageAttemptsResponse parses an HTTP response from a ListMessageAttemptsWithResponse call
+func ParseListMessageAttemptsResponse(rsp *http.Response) (*ListMessageAttemptsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMessageAttemptsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AttemptList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	}
 

@@ -9,11 +9,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/breaker"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/version"
 	"github.com/heraldhq/herald/internal/worker"
 )
 
@@ -61,6 +67,11 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 	}
 	defer p.close()
 
+	jobs, err := p.riverClient(!withWorker)
+	if err != nil {
+		return err
+	}
+
 	group, ctx := errgroup.WithContext(ctx)
 
 	if withAPI {
@@ -75,11 +86,12 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 		}
 
 		fmt.Fprintf(e.stdout, "Herald API listening on http://%s\n", listener.Addr())
-		group.Go(func() error { return p.serveAPI(ctx, listener, keyring) })
+		store := p.store.WithEnqueue(worker.Enqueue(jobs))
+		group.Go(func() error { return p.serveAPI(ctx, listener, keyring, store) })
 	}
 
 	if withWorker {
-		group.Go(func() error { return p.runWorker(ctx) })
+		group.Go(func() error { return p.runWorker(ctx, jobs) })
 	}
 
 	err = group.Wait()
@@ -89,12 +101,16 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 }
 
 // serveAPI serves the API on listener until ctx is done.
-func (p *process) serveAPI(ctx context.Context, listener net.Listener, keyring *auth.Keyring) error {
+func (p *process) serveAPI(
+	ctx context.Context, listener net.Listener, keyring *auth.Keyring, store server.Store,
+) error {
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Store:   p.store,
-			Keyring: keyring,
-			Logger:  p.logger,
+			Store:           store,
+			Keyring:         keyring,
+			Logger:          p.logger,
+			MaxPayloadBytes: p.cfg.MaxPayloadBytes,
+			Egress:          egress.NewPolicy(p.cfg.Networks()),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -126,8 +142,9 @@ func (p *process) serveAPI(ctx context.Context, listener net.Listener, keyring *
 	return nil
 }
 
-// runWorker works jobs until ctx is done.
-func (p *process) runWorker(ctx context.Context) error {
+// riverClient returns the River client of the process: one that only
+// queues jobs when insertOnly, else one that also works them.
+func (p *process) riverClient(insertOnly bool) (*river.Client[pgx.Tx], error) {
 	// River reports its routine at Info; keep that out of the log unless
 	// debugging, since Herald's own lines say what an operator needs.
 	riverLevel := max(p.cfg.LogLevel, slog.LevelWarn)
@@ -140,11 +157,29 @@ func (p *process) runWorker(ctx context.Context) error {
 		Store:       p.store,
 		Logger:      p.logger,
 		RiverLogger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
+		InsertOnly:  insertOnly,
+		Workers:     p.cfg.Workers,
+		Delivery: delivery.Config{
+			Breakers: breaker.NewRegistry(breaker.Settings{
+				Failures:    p.cfg.BreakerFailures,
+				Cooldown:    p.cfg.BreakerCooldown,
+				MaxInFlight: p.cfg.EndpointConcurrency,
+			}),
+			Egress:    egress.NewPolicy(p.cfg.Networks()),
+			Schedule:  p.cfg.RetrySchedule,
+			Timeout:   p.cfg.DeliveryTimeout,
+			UserAgent: "Herald/" + version.String(),
+		},
 	})
 	if err != nil {
-		return err //nolint:wrapcheck // already wrapped
+		return nil, err //nolint:wrapcheck // already wrapped
 	}
 
+	return client, nil
+}
+
+// runWorker works jobs until ctx is done.
+func (p *process) runWorker(ctx context.Context, client *river.Client[pgx.Tx]) error {
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

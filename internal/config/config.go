@@ -11,11 +11,15 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/heraldhq/herald/internal/egress"
+	"github.com/heraldhq/herald/internal/retry"
 )
 
 // prefix starts the name of every variable Herald reads.
@@ -59,6 +63,49 @@ type Config struct {
 	// from HERALD_DATABASE_MAX_CONNS. It must not be negative. Defaults to
 	// 0, which leaves the limit to the driver.
 	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
+
+	// MaxPayloadBytes bounds the payload of a published message, from
+	// HERALD_MAX_PAYLOAD_BYTES; a larger one answers 413. Defaults to
+	// 262144 (256 KiB).
+	MaxPayloadBytes int `env:"MAX_PAYLOAD_BYTES" envDefault:"262144"`
+
+	// RetrySchedule is the wait before each retry of a failed delivery,
+	// from HERALD_RETRY_SCHEDULE, as comma-separated durations; the first
+	// attempt is immediate. Defaults to about three days of retries.
+	RetrySchedule retry.Schedule `env:"RETRY_SCHEDULE" envDefault:"5s,5m,30m,2h,5h,10h,14h,20h,24h"`
+
+	// DeliveryTimeout bounds one delivery attempt, from
+	// HERALD_DELIVERY_TIMEOUT. Defaults to 15s.
+	DeliveryTimeout time.Duration `env:"DELIVERY_TIMEOUT" envDefault:"15s"`
+
+	// AllowedNetworks lists the CIDR prefixes that webhooks may reach
+	// although they are not public (loopback, private, link-local...), from
+	// HERALD_ALLOWED_NETWORKS, comma-separated. Defaults to none.
+	AllowedNetworks string `env:"ALLOWED_NETWORKS"`
+
+	// Workers is how many deliveries one worker process makes at once, from
+	// HERALD_WORKERS. Defaults to 100.
+	Workers int `env:"WORKERS" envDefault:"100"`
+
+	// EndpointConcurrency bounds the deliveries in flight to one endpoint
+	// from one worker process, from HERALD_ENDPOINT_CONCURRENCY, so that a
+	// slow endpoint cannot take every worker. Defaults to 8.
+	EndpointConcurrency int `env:"ENDPOINT_CONCURRENCY" envDefault:"8"`
+
+	// BreakerFailures is how many consecutive failed attempts open an
+	// endpoint's circuit breaker, from HERALD_BREAKER_FAILURES. Defaults to 5.
+	BreakerFailures uint32 `env:"BREAKER_FAILURES" envDefault:"5"`
+
+	// BreakerCooldown is how long an open breaker holds an endpoint's
+	// deliveries before a probe, from HERALD_BREAKER_COOLDOWN. Defaults to
+	// 30s.
+	BreakerCooldown time.Duration `env:"BREAKER_COOLDOWN" envDefault:"30s"`
+}
+
+// Networks returns AllowedNetworks parsed; Parse has checked it.
+func (c Config) Networks() []netip.Prefix {
+	networks, _ := egress.ParseNetworks(c.AllowedNetworks)
+	return networks
 }
 
 // Load reads the configuration from the process environment. It is

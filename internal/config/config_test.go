@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/heraldhq/herald/internal/retry"
 )
 
 const (
@@ -33,14 +35,22 @@ func TestParseDefaults(t *testing.T) {
 	cfg, err := Parse(validEnv(nil))
 	require.NoError(t, err)
 	require.Equal(t, Config{
-		DatabaseURL:      testURL,
-		Addr:             "127.0.0.1:8080",
-		LogLevel:         slog.LevelInfo,
-		LogFormat:        "text",
-		AutoMigrate:      true,
-		ShutdownTimeout:  30 * time.Second,
-		DatabaseMaxConns: 0,
+		DatabaseURL:         testURL,
+		Addr:                "127.0.0.1:8080",
+		LogLevel:            slog.LevelInfo,
+		LogFormat:           "text",
+		AutoMigrate:         true,
+		ShutdownTimeout:     30 * time.Second,
+		DatabaseMaxConns:    0,
+		MaxPayloadBytes:     256 << 10,
+		RetrySchedule:       retry.DefaultSchedule,
+		DeliveryTimeout:     15 * time.Second,
+		Workers:             100,
+		EndpointConcurrency: 8,
+		BreakerFailures:     5,
+		BreakerCooldown:     30 * time.Second,
 	}, cfg)
+	require.Empty(t, cfg.Networks())
 }
 
 func TestParseEmptyMeansDefault(t *testing.T) {
@@ -63,28 +73,45 @@ func TestParseEveryVariable(t *testing.T) {
 	t.Parallel()
 
 	cfg, err := Parse(map[string]string{
-		"HERALD_DATABASE_URL":       "postgresql://u:p@localhost/herald?sslmode=disable",
-		"HERALD_ADDR":               ":9090",
-		"HERALD_API_KEY":            testAPIKey,
-		"HERALD_LOG_LEVEL":          "WARN",
-		"HERALD_LOG_FORMAT":         "json",
-		"HERALD_AUTO_MIGRATE":       "false",
-		"HERALD_SHUTDOWN_TIMEOUT":   "1m30s",
-		"HERALD_DATABASE_MAX_CONNS": "25",
-		"PATH":                      "/usr/bin",
-		"herald_addr":               "ignored",
+		"HERALD_DATABASE_URL":         "postgresql://u:p@localhost/herald?sslmode=disable",
+		"HERALD_ADDR":                 ":9090",
+		"HERALD_API_KEY":              testAPIKey,
+		"HERALD_LOG_LEVEL":            "WARN",
+		"HERALD_LOG_FORMAT":           "json",
+		"HERALD_AUTO_MIGRATE":         "false",
+		"HERALD_SHUTDOWN_TIMEOUT":     "1m30s",
+		"HERALD_DATABASE_MAX_CONNS":   "25",
+		"HERALD_MAX_PAYLOAD_BYTES":    "4096",
+		"HERALD_RETRY_SCHEDULE":       "1s, 2s",
+		"HERALD_DELIVERY_TIMEOUT":     "2s",
+		"HERALD_ALLOWED_NETWORKS":     "127.0.0.0/8,::1/128",
+		"HERALD_WORKERS":              "7",
+		"HERALD_ENDPOINT_CONCURRENCY": "3",
+		"HERALD_BREAKER_FAILURES":     "2",
+		"HERALD_BREAKER_COOLDOWN":     "1s",
+		"PATH":                        "/usr/bin",
+		"herald_addr":                 "ignored",
 	})
 	require.NoError(t, err)
 	require.Equal(t, Config{
-		DatabaseURL:      "postgresql://u:p@localhost/herald?sslmode=disable",
-		Addr:             ":9090",
-		APIKey:           testAPIKey,
-		LogLevel:         slog.LevelWarn,
-		LogFormat:        "json",
-		AutoMigrate:      false,
-		ShutdownTimeout:  90 * time.Second,
-		DatabaseMaxConns: 25,
+		DatabaseURL:         "postgresql://u:p@localhost/herald?sslmode=disable",
+		Addr:                ":9090",
+		APIKey:              testAPIKey,
+		LogLevel:            slog.LevelWarn,
+		LogFormat:           "json",
+		AutoMigrate:         false,
+		ShutdownTimeout:     90 * time.Second,
+		DatabaseMaxConns:    25,
+		MaxPayloadBytes:     4096,
+		RetrySchedule:       retry.Schedule{time.Second, 2 * time.Second},
+		DeliveryTimeout:     2 * time.Second,
+		AllowedNetworks:     "127.0.0.0/8,::1/128",
+		Workers:             7,
+		EndpointConcurrency: 3,
+		BreakerFailures:     2,
+		BreakerCooldown:     time.Second,
 	}, cfg)
+	require.Len(t, cfg.Networks(), 2)
 }
 
 func TestParseLogLevels(t *testing.T) {
@@ -155,6 +182,20 @@ func TestParseInvalid(t *testing.T) {
 		{
 			"HERALD_DATABASE_MAX_CONNS", "-1",
 			"HERALD_DATABASE_MAX_CONNS: must not be negative, got -1",
+		},
+		{"HERALD_MAX_PAYLOAD_BYTES", "10", "HERALD_MAX_PAYLOAD_BYTES: 10 is not between 1024 and 16777216"},
+		{
+			"HERALD_RETRY_SCHEDULE", "5s,soon",
+			`HERALD_RETRY_SCHEDULE: retry schedule: item 2: time: invalid duration "soon"`,
+		},
+		{"HERALD_DELIVERY_TIMEOUT", "0s", "HERALD_DELIVERY_TIMEOUT: 0s is not positive"},
+		{"HERALD_BREAKER_COOLDOWN", "-1s", "HERALD_BREAKER_COOLDOWN: -1s is not positive"},
+		{"HERALD_WORKERS", "0", "HERALD_WORKERS: 0 is not between 1 and 10000"},
+		{"HERALD_ENDPOINT_CONCURRENCY", "0", "HERALD_ENDPOINT_CONCURRENCY: 0 is not between 1 and 10000"},
+		{"HERALD_BREAKER_FAILURES", "0", "HERALD_BREAKER_FAILURES: 0 is not between 1 and 1000"},
+		{
+			"HERALD_ALLOWED_NETWORKS", "10.0.0.0/8,nope",
+			`HERALD_ALLOWED_NETWORKS: network 2 "nope": ParseAddr("nope"): unable to parse IP`,
 		},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,14 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("auto_migrate", c.AutoMigrate),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Int("database_max_conns", int(c.DatabaseMaxConns)),
+		slog.Int("max_payload_bytes", c.MaxPayloadBytes),
+		slog.String("retry_schedule", c.RetrySchedule.String()),
+		slog.Duration("delivery_timeout", c.DeliveryTimeout),
+		slog.String("allowed_networks", c.AllowedNetworks),
+		slog.Int("workers", c.Workers),
+		slog.Int("endpoint_concurrency", c.EndpointConcurrency),
+		slog.Uint64("breaker_failures", uint64(c.BreakerFailures)),
+		slog.Duration("breaker_cooldown", c.BreakerCooldown),
 	)
 }
 

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/heraldhq/herald/internal/egress"
 )
 
 const minAPIKeyLen = 16
@@ -88,6 +90,34 @@ func (p problems) validate(c Config, raw map[string]string) {
 	p.check("HERALD_LOG_FORMAT", checkLogFormat(c.LogFormat))
 	p.check("HERALD_SHUTDOWN_TIMEOUT", checkShutdownTimeout(c.ShutdownTimeout))
 	p.check("HERALD_DATABASE_MAX_CONNS", checkMaxConns(c.DatabaseMaxConns))
+	p.check("HERALD_MAX_PAYLOAD_BYTES", checkRange(c.MaxPayloadBytes, 1024, 16<<20))
+	p.check("HERALD_DELIVERY_TIMEOUT", checkPositive(c.DeliveryTimeout))
+	p.check("HERALD_BREAKER_COOLDOWN", checkPositive(c.BreakerCooldown))
+	p.check("HERALD_WORKERS", checkRange(c.Workers, 1, 10000))
+	p.check("HERALD_ENDPOINT_CONCURRENCY", checkRange(c.EndpointConcurrency, 1, 10000))
+	p.check("HERALD_BREAKER_FAILURES", checkRange(int(c.BreakerFailures), 1, 1000))
+
+	if _, err := egress.ParseNetworks(c.AllowedNetworks); err != nil {
+		p.check("HERALD_ALLOWED_NETWORKS", err)
+	}
+}
+
+// checkRange checks that n is within [lo, hi].
+func checkRange(n, lo, hi int) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("%d is not between %d and %d", n, lo, hi)
+	}
+
+	return nil
+}
+
+// checkPositive checks that a duration is above zero.
+func checkPositive(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s is not positive", d)
+	}
+
+	return nil
 }
 
 // check files err under name unless name already has a problem.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -174,15 +175,23 @@ func endpointArgs(e subscriptions.Endpoint) []any {
 }
 
 func scanEndpoint(row pgx.CollectableRow) (subscriptions.Endpoint, error) {
+	return scanEndpointAfter(row)
+}
+
+// scanEndpointAfter scans a row of lead columns followed by
+// endpointColumns, the lead ones into lead.
+func scanEndpointAfter(row pgx.Row, lead ...any) (subscriptions.Endpoint, error) {
 	var (
 		e        subscriptions.Endpoint
 		secret   string
 		previous []storedSecret
 	)
 
-	err := row.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers,
+	dest := append(lead, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers,
 		&e.Disabled, &e.DisabledReason, &secret, &e.SecretCreatedAt, &previous,
 		&e.CreatedAt, &e.UpdatedAt)
+
+	err := row.Scan(dest...)
 	if err != nil {
 		return subscriptions.Endpoint{}, err //nolint:wrapcheck // wrapped by the caller
 	}
@@ -226,4 +235,14 @@ func (s *Store) PruneExpiredSecrets(ctx context.Context, t time.Time) (int64, er
 	}
 
 	return tag.RowsAffected(), nil
+}
+
+// prefixed qualifies each column of a comma-separated list with prefix.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+
+	return strings.Join(parts, ", ")
 }

@@ -13,7 +13,8 @@ import (
 
 // Store reads and writes Herald's resources. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	enqueue EnqueueFunc
 }
 
 // New returns a Store on pool. The caller keeps ownership of pool.

@@ -18,9 +18,14 @@ import (
 // values of the wrong type, trailing data and bodies over the size limit.
 // An empty body is an error when required and leaves dst unchanged when not.
 func (h *handler) decodeBody(c echo.Context, dst any, required bool) error {
+	return h.decodeBodyUpTo(c, dst, required, h.maxBodyBytes)
+}
+
+// decodeBodyUpTo is decodeBody with a body limit of its own.
+func (h *handler) decodeBodyUpTo(c echo.Context, dst any, required bool, limit int64) error {
 	req := c.Request()
 
-	data, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, h.maxBodyBytes))
+	data, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, limit))
 	if err != nil {
 		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &apiError{kind: kindTooLarge, detail: "the body must be at most " + byteSize(tooLarge.Limit)}

@@ -3,12 +3,16 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/signing"
 	"github.com/heraldhq/herald/internal/subscriptions"
+	"github.com/heraldhq/herald/internal/validation"
 )
 
 // CreateEndpoint registers an endpoint for a tenant.
@@ -32,6 +36,10 @@ func (h *handler) CreateEndpoint(c echo.Context, tenantID TenantID) error {
 		Secret:         deref(in.Secret),
 	})
 	if err != nil {
+		return err
+	}
+
+	if err := h.checkDestination(e.URL); err != nil {
 		return err
 	}
 
@@ -101,7 +109,14 @@ func (h *handler) UpdateEndpoint(c echo.Context, tenantID TenantID, endpointID E
 		patch.Headers = &headers
 	}
 
-	e, err := h.store.UpdateEndpoint(c.Request().Context(), tenantID, endpointID, patch.Apply)
+	e, err := h.store.UpdateEndpoint(c.Request().Context(), tenantID, endpointID,
+		func(e *subscriptions.Endpoint) error {
+			if err := patch.Apply(e); err != nil {
+				return err //nolint:wrapcheck // a validation error
+			}
+
+			return h.checkDestination(e.URL)
+		})
 	if err != nil {
 		return err
 	}
@@ -159,6 +174,23 @@ func (h *handler) RotateEndpointSecret(c echo.Context, tenantID TenantID, endpoi
 	}
 
 	return c.JSON(http.StatusOK, secretBody(e))
+}
+
+// checkDestination refuses a URL whose host is a literal address, or
+// localhost, that the egress policy would never dial. Names are checked
+// when dialed, since what they resolve to can change.
+func (h *handler) checkDestination(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return validation.Fail("url", "is not a valid URL")
+	}
+
+	if err := h.egress.CheckURLHost(u.Hostname()); err != nil {
+		detail := strings.TrimPrefix(err.Error(), egress.ErrRefused.Error()+": ")
+		return validation.Fail("url", "is not reachable: %s", detail)
+	}
+
+	return nil
 }
 
 // nextSecret parses the secret a rotation supplies, or makes one.

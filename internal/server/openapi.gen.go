@@ -4,6 +4,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,6 +12,97 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for DeliveryStatus.
+const (
+	DeliveryStatusFailed    DeliveryStatus = "failed"
+	DeliveryStatusPending   DeliveryStatus = "pending"
+	DeliveryStatusSucceeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case DeliveryStatusFailed:
+		return true
+	case DeliveryStatusPending:
+		return true
+	case DeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListEndpointAttemptsParamsStatus.
+const (
+	ListEndpointAttemptsParamsStatusFailed    ListEndpointAttemptsParamsStatus = "failed"
+	ListEndpointAttemptsParamsStatusSucceeded ListEndpointAttemptsParamsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ListEndpointAttemptsParamsStatus enum.
+func (e ListEndpointAttemptsParamsStatus) Valid() bool {
+	switch e {
+	case ListEndpointAttemptsParamsStatusFailed:
+		return true
+	case ListEndpointAttemptsParamsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Attempt defines model for Attempt.
+type Attempt struct {
+	// Attempt The number of this try of the delivery, from 1.
+	Attempt    int     `json:"attempt"`
+	DurationMs float64 `json:"duration_ms"`
+	EndpointId string  `json:"endpoint_id"`
+
+	// Error Why the try failed, when it did.
+	Error *string `json:"error,omitempty"`
+
+	// Id Example: atm_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id        string `json:"id"`
+	MessageId string `json:"message_id"`
+
+	// NextAttemptAt When the delivery is tried again after this failure.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// ResponseBody The first 4 KiB of the answer's body, as text.
+	ResponseBody *string   `json:"response_body,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+
+	// StatusCode The HTTP status answered; absent when no answer came.
+	StatusCode *int `json:"status_code,omitempty"`
+	Succeeded  bool `json:"succeeded"`
+}
+
+// AttemptList defines model for AttemptList.
+type AttemptList struct {
+	Data []Attempt `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	// Attempts HTTP tries so far.
+	Attempts   int    `json:"attempts"`
+	EndpointId string `json:"endpoint_id"`
+
+	// NextAttemptAt When the next try is due; absent when none is.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// Reason Why a failed delivery was given up.
+	Reason    *string        `json:"reason,omitempty"`
+	Status    DeliveryStatus `json:"status"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// DeliveryStatus defines model for Delivery.Status.
+type DeliveryStatus string
 
 // Endpoint defines model for Endpoint.
 type Endpoint struct {
@@ -138,6 +230,39 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// Message defines model for Message.
+type Message struct {
+	CreatedAt  time.Time       `json:"created_at"`
+	Deliveries []Delivery      `json:"deliveries"`
+	EventId    *string         `json:"event_id,omitempty"`
+	EventType  string          `json:"event_type"`
+	Id         string          `json:"id"`
+	Payload    json.RawMessage `json:"payload"`
+
+	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
+	TenantId TenantID `json:"tenant_id"`
+}
+
+// MessageInput defines model for MessageInput.
+type MessageInput struct {
+	// EventId The producer's idempotency key: publishing it again with the same
+	// event type and payload delivers nothing more.
+	EventId *string `json:"event_id,omitempty"`
+
+	// EventType Dot-separated segments of letters, digits, `_` and `-`.
+	//
+	// Example: invoice.paid
+	EventType string `json:"event_type"`
+
+	// Payload The JSON object delivered as the webhook body, byte for byte as
+	// sent here. At most `HERALD_MAX_PAYLOAD_BYTES` (256 KiB by default).
+	Payload json.RawMessage `json:"payload"`
+}
+
 // Metadata Free-form string pairs for the producer's own use: at most 32 keys of
 // up to 64 characters, each value up to 512 characters.
 type Metadata map[string]string
@@ -158,6 +283,26 @@ type Problem struct {
 	//
 	// Example: urn:herald:problem:validation
 	Type string `json:"type"`
+}
+
+// PublishedMessage defines model for PublishedMessage.
+type PublishedMessage struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// EndpointCount How many endpoints the message is delivered to.
+	EndpointCount int     `json:"endpoint_count"`
+	EventId       *string `json:"event_id,omitempty"`
+	EventType     string  `json:"event_type"`
+
+	// Id Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
+	// `_`, `-` and `.`, other than `.` and `..`.
+	//
+	//
+	// Example: acme-42
+	TenantId TenantID `json:"tenant_id"`
 }
 
 // Secret `whsec_` followed by the base64 of 24 to 64 random bytes.
@@ -224,8 +369,14 @@ type EndpointID = string
 // Limit defines model for Limit.
 type Limit = int
 
+// MessageID Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
+type MessageID = string
+
 // BadRequest An RFC 9457 problem.
 type BadRequest = Problem
+
+// Conflict An RFC 9457 problem.
+type Conflict = Problem
 
 // Invalid An RFC 9457 problem.
 type Invalid = Problem
@@ -263,6 +414,30 @@ type ListEndpointsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListEndpointAttemptsParams defines parameters for ListEndpointAttempts.
+type ListEndpointAttemptsParams struct {
+	// Status Only attempts that succeeded, or only those that failed.
+	Status *ListEndpointAttemptsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListEndpointAttemptsParamsStatus defines parameters for ListEndpointAttempts.
+type ListEndpointAttemptsParamsStatus string
+
+// ListMessageAttemptsParams defines parameters for ListMessageAttempts.
+type ListMessageAttemptsParams struct {
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // PutTenantJSONRequestBody defines body for PutTenant for application/json ContentType.
 type PutTenantJSONRequestBody = TenantInput
 
@@ -274,6 +449,9 @@ type UpdateEndpointJSONRequestBody = EndpointPatch
 
 // RotateEndpointSecretJSONRequestBody defines body for RotateEndpointSecret for application/json ContentType.
 type RotateEndpointSecretJSONRequestBody = SecretRotation
+
+// PublishMessageJSONRequestBody defines body for PublishMessage for application/json ContentType.
+type PublishMessageJSONRequestBody = MessageInput
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -310,12 +488,24 @@ type ServerInterface interface {
 	// UpdateEndpoint Update an endpoint
 	// (PATCH /v1/tenants/{tenant_id}/endpoints/{endpoint_id})
 	UpdateEndpoint(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
+	// ListEndpointAttempts List an endpoint's delivery attempts
+	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts)
+	ListEndpointAttempts(ctx echo.Context, tenantId TenantID, endpointId EndpointID, params ListEndpointAttemptsParams) error
 	// GetEndpointSecret Get an endpoint's signing secret
 	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret)
 	GetEndpointSecret(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
 	// RotateEndpointSecret Rotate an endpoint's signing secret
 	// (POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate)
 	RotateEndpointSecret(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
+	// PublishMessage Publish a message
+	// (POST /v1/tenants/{tenant_id}/messages)
+	PublishMessage(ctx echo.Context, tenantId TenantID) error
+	// GetMessage Get a message and its delivery state at each endpoint
+	// (GET /v1/tenants/{tenant_id}/messages/{message_id})
+	GetMessage(ctx echo.Context, tenantId TenantID, messageId MessageID) error
+	// ListMessageAttempts List a message's delivery attempts
+	// (GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts)
+	ListMessageAttempts(ctx echo.Context, tenantId TenantID, messageId MessageID, params ListMessageAttemptsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -534,6 +724,53 @@ func (w *ServerInterfaceWrapper) UpdateEndpoint(ctx echo.Context) error {
 	return err
 }
 
+// ListEndpointAttempts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEndpointAttempts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEndpointAttemptsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEndpointAttempts(ctx, tenantId, endpointId, params)
+	return err
+}
+
 // GetEndpointSecret converts echo context to params.
 func (w *ServerInterfaceWrapper) GetEndpointSecret(ctx echo.Context) error {
 	var err error
@@ -579,6 +816,86 @@ func (w *ServerInterfaceWrapper) RotateEndpointSecret(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RotateEndpointSecret(ctx, tenantId, endpointId)
+	return err
+}
+
+// PublishMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) PublishMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PublishMessage(ctx, tenantId)
+	return err
+}
+
+// GetMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMessage(ctx, tenantId, messageId)
+	return err
+}
+
+// ListMessageAttempts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMessageAttempts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMessageAttemptsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMessageAttempts(ctx, tenantId, messageId, params)
 	return err
 }
 
@@ -642,5 +959,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id", wrapper.UpdateEndpoint, options.OperationMiddlewares["updateEndpoint"]...)
 	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/secret", wrapper.GetEndpointSecret, options.OperationMiddlewares["getEndpointSecret"]...)
 	router.POST(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/secret/rotate", wrapper.RotateEndpointSecret, options.OperationMiddlewares["rotateEndpointSecret"]...)
+	router.POST(options.BaseURL+"/v1/tenants/:tenant_id/messages", wrapper.PublishMessage, options.OperationMiddlewares["publishMessage"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/messages/:message_id", wrapper.GetMessage, options.OperationMiddlewares["getMessage"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/messages/:message_id/attempts", wrapper.ListMessageAttempts, options.OperationMiddlewares["listMessageAttempts"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/attempts", wrapper.ListEndpointAttempts, options.OperationMiddlewares["listEndpointAttempts"]...)
 
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/subscriptions"
 	"github.com/heraldhq/herald/internal/validation"
 )
@@ -27,6 +28,7 @@ const (
 	kindValidation       = "validation"
 	kindUnauthorized     = "unauthorized"
 	kindNotFound         = "not-found"
+	kindConflict         = "conflict"
 	kindMethodNotAllowed = "method-not-allowed"
 	kindTooLarge         = "payload-too-large"
 	kindMediaType        = "unsupported-media-type"
@@ -44,6 +46,7 @@ var kinds = map[string]struct {
 	kindUnauthorized:     {http.StatusUnauthorized, "An API key is needed"},
 	kindNotFound:         {http.StatusNotFound, "Not found"},
 	kindMethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
+	kindConflict:         {http.StatusConflict, "The request conflicts with what is stored"},
 	kindTooLarge:         {http.StatusRequestEntityTooLarge, "The request body is too large"},
 	kindMediaType:        {http.StatusUnsupportedMediaType, "The request body must be JSON"},
 	kindUnavailable:      {http.StatusServiceUnavailable, "The database does not answer"},
@@ -122,11 +125,12 @@ func (h *handler) handleError(err error, c echo.Context) {
 // problem maps err to the problem answered for it.
 func (h *handler) problem(err error, c echo.Context) Problem {
 	var (
-		aerr  *apiError
-		verr  *validation.Error
-		herr  *echo.HTTPError
-		kind  = kindInternal
-		extra *apiError
+		aerr     *apiError
+		verr     *validation.Error
+		herr     *echo.HTTPError
+		tooLarge *messages.ErrTooLarge
+		kind     = kindInternal
+		extra    *apiError
 	)
 
 	switch {
@@ -139,6 +143,12 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 		kind, extra = kindNotFound, notFound("tenant", c.Param("tenant_id"))
 	case errors.Is(err, subscriptions.ErrEndpointNotFound):
 		kind, extra = kindNotFound, notFound("endpoint", c.Param("endpoint_id"))
+	case errors.Is(err, messages.ErrNotFound):
+		kind, extra = kindNotFound, notFound("message", c.Param("message_id"))
+	case errors.Is(err, messages.ErrConflict):
+		kind, extra = kindConflict, &apiError{detail: "this event_id was published before with another event type or payload"}
+	case errors.As(err, &tooLarge):
+		kind, extra = kindTooLarge, &apiError{detail: fmt.Sprintf("the payload must be at most %d bytes", tooLarge.Limit)}
 	case errors.As(err, &herr):
 		kind, extra = fromEcho(herr)
 	}

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/egress"
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/subscriptions"
 )
 
@@ -34,6 +37,15 @@ type Store interface {
 		ctx context.Context, tenantID, id string, fn func(*subscriptions.Endpoint) error,
 	) (subscriptions.Endpoint, error)
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+
+	PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error)
+	GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error)
+	ListMessageAttempts(
+		ctx context.Context, tenantID, messageID, before string, limit int,
+	) ([]messages.Attempt, error)
+	ListEndpointAttempts(
+		ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
+	) ([]messages.Attempt, error)
 }
 
 // Config configures [New].
@@ -48,34 +60,47 @@ type Config struct {
 	// Logger receives request failures. Defaults to slog.Default().
 	Logger *slog.Logger
 
-	// MaxBodyBytes bounds a request body. Defaults to 64 KiB.
+	// MaxBodyBytes bounds a request body other than a published message.
+	// Defaults to 64 KiB.
 	MaxBodyBytes int64
+
+	// MaxPayloadBytes bounds the payload of a published message. Defaults
+	// to 256 KiB.
+	MaxPayloadBytes int
+
+	// Egress refuses endpoint URLs whose host is a literal address it
+	// would not dial. Defaults to a policy allowing public addresses only.
+	Egress *egress.Policy
 }
 
-// defaultMaxBodyBytes is the body limit when Config.MaxBodyBytes is zero.
-const defaultMaxBodyBytes = 64 << 10
+// Defaults of [Config].
+const (
+	defaultMaxBodyBytes    = 64 << 10
+	defaultMaxPayloadBytes = 256 << 10
+)
 
 // readyTimeout bounds the database check of GET /readyz.
 const readyTimeout = 2 * time.Second
 
 // handler implements the generated [ServerInterface].
 type handler struct {
-	store        Store
-	logger       *slog.Logger
-	maxBodyBytes int64
+	store           Store
+	logger          *slog.Logger
+	maxBodyBytes    int64
+	maxPayloadBytes int
+	egress          *egress.Policy
 }
 
 var _ ServerInterface = (*handler)(nil)
 
 // New returns the HTTP handler of the whole API.
 func New(cfg Config) http.Handler {
-	h := &handler{store: cfg.Store, logger: cfg.Logger, maxBodyBytes: cfg.MaxBodyBytes}
-	if h.logger == nil {
-		h.logger = slog.Default()
-	}
-
-	if h.maxBodyBytes <= 0 {
-		h.maxBodyBytes = defaultMaxBodyBytes
+	h := &handler{
+		store:           cfg.Store,
+		logger:          cmp.Or(cfg.Logger, slog.Default()),
+		maxBodyBytes:    cmp.Or(cfg.MaxBodyBytes, defaultMaxBodyBytes),
+		maxPayloadBytes: cmp.Or(cfg.MaxPayloadBytes, defaultMaxPayloadBytes),
+		egress:          cmp.Or(cfg.Egress, egress.NewPolicy(nil)),
 	}
 
 	e := echo.New()

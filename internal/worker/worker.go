@@ -1,8 +1,9 @@
-// Package worker runs Herald's background jobs on River: the queue, its
+// Package worker runs Herald's background jobs on River: the queues, their
 // workers and the periodic jobs.
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,13 +13,29 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/postgres"
 )
 
-// pruneInterval is how often expired previous secrets are removed.
-const pruneInterval = time.Hour
+const (
+	// pruneInterval is how often expired previous secrets are removed.
+	pruneInterval = time.Hour
+
+	// defaultWorkers is how many deliveries run at once when
+	// Config.Workers is zero.
+	defaultWorkers = 100
+
+	// fetchCooldown and fetchPollInterval keep a busy queue draining fast
+	// and an idle one picking up retries soon after they are due. River's
+	// defaults (100ms and 1s) cap a queue at MaxWorkers jobs per 100ms.
+	fetchCooldown     = 2 * time.Millisecond
+	fetchPollInterval = 50 * time.Millisecond
+)
 
 // Store is what the jobs need of the database.
 type Store interface {
+	delivery.Store
 	PruneExpiredSecrets(ctx context.Context, t time.Time) (int64, error)
 }
 
@@ -29,6 +46,17 @@ type Config struct {
 
 	// Store is what the jobs read and write. Required.
 	Store Store
+
+	// Delivery configures the delivery worker; its Store and Logger are
+	// set from this Config.
+	Delivery delivery.Config
+
+	// Workers is how many deliveries run at once. Defaults to 100.
+	Workers int
+
+	// InsertOnly makes a client that queues jobs but works none, for
+	// processes that only serve the API.
+	InsertOnly bool
 
 	// Logger receives the jobs' logs. Required.
 	Logger *slog.Logger
@@ -41,36 +69,67 @@ type Config struct {
 	PruneInterval time.Duration
 }
 
-// New returns a River client that works Herald's jobs once started.
+// New returns a River client that queues Herald's jobs and, unless
+// InsertOnly, works them once started.
 func New(cfg Config) (*river.Client[pgx.Tx], error) {
-	interval := cfg.PruneInterval
-	if interval <= 0 {
-		interval = pruneInterval
+	riverCfg := &river.Config{
+		Logger:            cfg.RiverLogger,
+		Workers:           workers(cfg),
+		FetchCooldown:     fetchCooldown,
+		FetchPollInterval: fetchPollInterval,
+	}
+	if riverCfg.Logger == nil {
+		riverCfg.Logger = cfg.Logger
 	}
 
-	riverLogger := cfg.RiverLogger
-	if riverLogger == nil {
-		riverLogger = cfg.Logger
-	}
-
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &pruneSecretsWorker{store: cfg.Store, logger: cfg.Logger})
-
-	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{
-		Logger:  riverLogger,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(interval),
+	if !cfg.InsertOnly {
+		riverCfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 2},
+			delivery.Queue:     {MaxWorkers: cmp.Or(cfg.Workers, defaultWorkers)},
+		}
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.PruneInterval, pruneInterval)),
 				func() (river.JobArgs, *river.InsertOpts) { return PruneSecretsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
-	})
+		}
+	}
+
+	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), riverCfg)
 	if err != nil {
 		return nil, fmt.Errorf("new river client: %w", err)
 	}
 
 	return client, nil
+}
+
+func workers(cfg Config) *river.Workers {
+	deliveryCfg := cfg.Delivery
+	deliveryCfg.Store = cfg.Store
+	deliveryCfg.Logger = cfg.Logger
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &pruneSecretsWorker{store: cfg.Store, logger: cfg.Logger})
+	river.AddWorker(workers, delivery.NewWorker(deliveryCfg))
+
+	return workers
+}
+
+// Enqueue returns the function that queues, inside a publishing
+// transaction, one delivery job per endpoint of a message. River writes
+// them with COPY, in one round trip.
+func Enqueue(client *river.Client[pgx.Tx]) postgres.EnqueueFunc {
+	return func(ctx context.Context, tx pgx.Tx, messageID string, endpointIDs []string) error {
+		params := make([]river.InsertManyParams, len(endpointIDs))
+		for i, id := range endpointIDs {
+			params[i] = river.InsertManyParams{Args: delivery.Args{MessageID: messageID, EndpointID: id}}
+		}
+
+		if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("insert delivery jobs: %w", err)
+		}
+
+		return nil
+	}
 }
 
 // PruneSecretsArgs asks for the previous signing secrets that have expired

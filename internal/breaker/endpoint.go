@@ -1,0 +1,99 @@
+package breaker
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// endpoint holds the guards of one endpoint.
+type endpoint struct {
+	// cb decides whether an attempt may be sent at all.
+	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
+
+	// inFlight counts the attempts acquired and not yet released.
+	inFlight atomic.Int64
+
+	// openedAt is when cb last opened; nil until it first does. It is
+	// written under cb's lock and read outside it.
+	openedAt atomic.Pointer[time.Time]
+}
+
+// newEndpoint returns the guards for the endpoint id, closed and idle.
+func newEndpoint(id string, s Settings) *endpoint {
+	e := new(endpoint)
+	e.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        id,
+		MaxRequests: s.Probes,
+		Timeout:     s.Cooldown,
+		ReadyToTrip: func(counts gobreaker.Counts) bool {
+			return counts.ConsecutiveFailures >= s.Failures
+		},
+		OnStateChange: e.onStateChange,
+		IsExcluded: func(err error) bool {
+			// Only this package passes errors in, never wrapped.
+			return err == errNotSent //nolint:errorlint // see above
+		},
+	})
+
+	return e
+}
+
+// onStateChange records when the breaker opens. The breaker calls it with
+// its lock held.
+func (e *endpoint) onStateChange(_ string, _, to gobreaker.State) {
+	if to == gobreaker.StateOpen {
+		now := time.Now()
+		e.openedAt.Store(&now)
+	}
+}
+
+// untilHalfOpen returns how long the breaker, open for a cooldown, has left
+// before it turns half-open.
+func (e *endpoint) untilHalfOpen(cooldown time.Duration) time.Duration {
+	opened := e.openedAt.Load()
+	if opened == nil {
+		return cooldown
+	}
+
+	return cooldown - time.Since(*opened)
+}
+
+// reserve takes one of the limit in-flight slots, and reports whether
+// there was one free.
+func (e *endpoint) reserve(limit int64) bool {
+	for {
+		n := e.inFlight.Load()
+		if n >= limit {
+			return false
+		}
+
+		if e.inFlight.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release returns the func that ends an attempt: it reports the outcome
+// through done, then frees the attempt's slot. Only its first call counts.
+//
+// The outcome goes first so that a failure which opens the breaker does so
+// before the slot lets another attempt in.
+func (e *endpoint) release(done func(error)) func(success bool) {
+	var released atomic.Bool
+
+	return func(success bool) {
+		if !released.CompareAndSwap(false, true) {
+			return
+		}
+
+		if success {
+			done(nil)
+		} else {
+			done(errFailed)
+		}
+
+		e.inFlight.Add(-1)
+	}
+}

@@ -1,0 +1,137 @@
+package breaker
+
+import (
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// minOpenWait is the shortest wait [Registry.Acquire] gives with [ErrOpen],
+// unless the cooldown itself is shorter.
+const minOpenWait = 100 * time.Millisecond
+
+// Registry holds the guards of every endpoint it has been asked about: one
+// circuit breaker and one in-flight count each. It is safe for concurrent
+// use.
+type Registry struct {
+	settings Settings
+
+	// openFloor is the shortest wait given with ErrOpen.
+	openFloor time.Duration
+
+	// endpoints maps an endpoint ID to its *endpoint.
+	endpoints sync.Map
+}
+
+// NewRegistry returns an empty Registry whose endpoints all use s.
+func NewRegistry(s Settings) *Registry {
+	s = s.withDefaults()
+
+	return &Registry{
+		settings:  s,
+		openFloor: min(minOpenWait, s.Cooldown),
+	}
+}
+
+// Acquire asks to send one request to the endpoint.
+//
+// When the attempt may go ahead, Acquire returns a release func which the
+// caller must call once the attempt is over, reporting whether it succeeded.
+// Until then the attempt holds one of the endpoint's in-flight slots and,
+// while half-open, one of its probes. Only the first call of release counts.
+// Outcomes of attempts that began before the breaker last changed state are
+// ignored.
+//
+// Otherwise Acquire returns a nil release, an error and how long to wait
+// before asking again:
+//
+//   - [ErrOpen] while the breaker is open, with the time left until it turns
+//     half-open, but at least 100ms (or Cooldown, if shorter);
+//   - [ErrOpen] while half-open with every probe taken, with a wait drawn at
+//     random from that minimum up to Cooldown, so that queued jobs neither
+//     poll while a probe is out nor all return together once it is back;
+//   - [ErrBusy] when the endpoint has MaxInFlight requests in flight, with
+//     BusyWait plus up to a fifth more at random, so that waiting jobs do
+//     not wake together.
+//
+// A refused breaker wins over a full endpoint: while open, Acquire returns
+// ErrOpen whatever is in flight.
+func (r *Registry) Acquire(
+	endpointID string,
+) (release func(success bool), wait time.Duration, err error) {
+	e := r.endpoint(endpointID)
+
+	done, err := e.cb.Allow()
+	if err != nil {
+		return nil, r.openWait(e, err), ErrOpen
+	}
+
+	if !e.reserve(int64(r.settings.MaxInFlight)) {
+		done(errNotSent)
+		return nil, r.busyWait(), ErrBusy
+	}
+
+	return e.release(done), 0, nil
+}
+
+// State returns the state of the endpoint's breaker, "closed", "open" or
+// "half-open", for health displays. An endpoint the Registry has not seen
+// is "closed".
+func (r *Registry) State(endpointID string) string {
+	v, ok := r.endpoints.Load(endpointID)
+	if !ok {
+		return gobreaker.StateClosed.String()
+	}
+
+	e, _ := v.(*endpoint)
+
+	return e.cb.State().String()
+}
+
+// Forget drops the endpoint's breaker and in-flight count, as when the
+// endpoint is deleted. Attempts still in flight release into the dropped
+// count, so an endpoint asked about again starts closed and idle.
+func (r *Registry) Forget(endpointID string) {
+	r.endpoints.Delete(endpointID)
+}
+
+// endpoint returns the guards of the endpoint id, made on first use.
+func (r *Registry) endpoint(id string) *endpoint {
+	v, ok := r.endpoints.Load(id)
+	if !ok {
+		v, _ = r.endpoints.LoadOrStore(id, newEndpoint(id, r.settings))
+	}
+
+	e, _ := v.(*endpoint)
+
+	return e
+}
+
+// openWait returns how long to wait after the breaker of e refused an
+// attempt with err.
+func (r *Registry) openWait(e *endpoint, err error) time.Duration {
+	if errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return jitter(r.openFloor, r.settings.Cooldown)
+	}
+
+	return max(e.untilHalfOpen(r.settings.Cooldown), r.openFloor)
+}
+
+// busyWait returns how long to wait when an endpoint is busy.
+func (r *Registry) busyWait() time.Duration {
+	return jitter(r.settings.BusyWait, r.settings.BusyWait+r.settings.BusyWait/5)
+}
+
+// jitter returns a random duration from lo up to hi, or lo if hi is not
+// above it.
+func jitter(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+
+	// Jitter needs no secrecy.
+	return lo + rand.N(hi-lo) //nolint:gosec // see above
+}

@@ -1,0 +1,63 @@
+package breaker
+
+import "time"
+
+// The defaults for the zero fields of [Settings].
+const (
+	defaultFailures    = 5
+	defaultCooldown    = 30 * time.Second
+	defaultProbes      = 1
+	defaultMaxInFlight = 8
+	defaultBusyWait    = 250 * time.Millisecond
+)
+
+// Settings configure a [Registry]. A zero or negative field takes its
+// default.
+type Settings struct {
+	// Failures is how many consecutive failed attempts open an endpoint's
+	// breaker. A success resets the run. Defaults to 5.
+	Failures uint32
+
+	// Cooldown is how long a breaker stays open before it lets probes
+	// through (half-open). Defaults to 30s.
+	Cooldown time.Duration
+
+	// Probes is how many attempts may go through while half-open. The
+	// breaker closes once that many have succeeded in a row and opens again
+	// on the first that fails. Defaults to 1.
+	Probes uint32
+
+	// MaxInFlight bounds the requests in flight to one endpoint in this
+	// process. Defaults to 8.
+	MaxInFlight int
+
+	// BusyWait is about how long a job should wait when its endpoint has
+	// MaxInFlight requests in flight. Defaults to 250ms.
+	BusyWait time.Duration
+}
+
+// withDefaults returns s with its zero and negative fields set to their
+// defaults.
+func (s Settings) withDefaults() Settings {
+	if s.Failures == 0 {
+		s.Failures = defaultFailures
+	}
+
+	if s.Cooldown <= 0 {
+		s.Cooldown = defaultCooldown
+	}
+
+	if s.Probes == 0 {
+		s.Probes = defaultProbes
+	}
+
+	if s.MaxInFlight <= 0 {
+		s.MaxInFlight = defaultMaxInFlight
+	}
+
+	if s.BusyWait <= 0 {
+		s.BusyWait = defaultBusyWait
+	}
+
+	return s
+}

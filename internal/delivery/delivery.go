@@ -1,0 +1,222 @@
+// Package delivery sends published messages to endpoints: the River job of
+// one delivery, the signed HTTP request, and what each outcome does to the
+// delivery and the endpoint.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/riverqueue/river"
+	"go.jetify.com/typeid"
+
+	"github.com/heraldhq/herald/internal/breaker"
+	"github.com/heraldhq/herald/internal/egress"
+	"github.com/heraldhq/herald/internal/messages"
+	"github.com/heraldhq/herald/internal/retry"
+)
+
+// Queue is the River queue of deliveries.
+const Queue = "deliveries"
+
+// Defaults of [Config].
+const (
+	defaultTimeout = 15 * time.Second
+	defaultJitter  = 0.2
+)
+
+// Args is the River job of one delivery: message MessageID to endpoint
+// EndpointID.
+type Args struct {
+	MessageID  string `json:"message_id"`
+	EndpointID string `json:"endpoint_id"`
+}
+
+// Kind names the job in River.
+func (Args) Kind() string { return "deliver" }
+
+// InsertOpts puts deliveries on their own queue. Herald counts delivery
+// attempts itself and snoozes between them; River's attempts only count
+// faults of Herald's own, such as the database being unreachable.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 25}
+}
+
+// Store is what delivering needs of the database.
+type Store interface {
+	LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error)
+	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
+	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
+	DisableEndpoint(ctx context.Context, endpointID, reason string) error
+}
+
+// Config configures [NewWorker].
+type Config struct {
+	// Store reads targets and records attempts. Required.
+	Store Store
+
+	// Breakers guard each endpoint. Required.
+	Breakers *breaker.Registry
+
+	// Egress decides which addresses may be dialed. Required.
+	Egress *egress.Policy
+
+	// Schedule is the wait before each retry. Defaults to
+	// [retry.DefaultSchedule].
+	Schedule retry.Schedule
+
+	// Jitter spreads each wait by up to this fraction either way.
+	// Defaults to 0.2; negative means none.
+	Jitter float64
+
+	// Timeout bounds one HTTP attempt, from dialing to the last byte read.
+	// Defaults to 15s.
+	Timeout time.Duration
+
+	// UserAgent is sent with every webhook. Required.
+	UserAgent string
+
+	// Logger receives one line per failed attempt and per endpoint
+	// disabled. Required.
+	Logger *slog.Logger
+}
+
+// Worker delivers one message to one endpoint per job.
+type Worker struct {
+	river.WorkerDefaults[Args]
+
+	cfg    Config
+	client *resty.Client
+}
+
+// NewWorker returns the worker of [Args] jobs.
+func NewWorker(cfg Config) *Worker {
+	if len(cfg.Schedule) == 0 {
+		cfg.Schedule = retry.DefaultSchedule
+	}
+
+	switch {
+	case cfg.Jitter == 0:
+		cfg.Jitter = defaultJitter
+	case cfg.Jitter < 0:
+		cfg.Jitter = 0
+	}
+
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+
+	return &Worker{cfg: cfg, client: newClient(cfg)}
+}
+
+// Timeout gives a job time for one attempt and its bookkeeping.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration {
+	return w.cfg.Timeout + 30*time.Second
+}
+
+// Work makes one attempt of the delivery, unless it is over, its endpoint
+// is gone or disabled, or its endpoint's breaker holds it back.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	t, err := w.cfg.Store.LoadTarget(ctx, job.Args.MessageID, job.Args.EndpointID)
+	if errors.Is(err, messages.ErrNotFound) {
+		return nil // the message or the endpoint was deleted
+	}
+
+	if err != nil {
+		return err //nolint:wrapcheck // already wrapped; River retries
+	}
+
+	if t.Delivery.Status != messages.StatusPending {
+		return nil
+	}
+
+	if t.Endpoint.Disabled {
+		return w.cfg.Store.FailDelivery(ctx, t.Delivery.MessageID, t.Endpoint.ID, //nolint:wrapcheck // wrapped
+			"endpoint disabled: "+t.Endpoint.DisabledReason)
+	}
+
+	release, wait, err := w.cfg.Breakers.Acquire(t.Endpoint.ID)
+	if err != nil {
+		return river.JobSnooze(wait)
+	}
+
+	res := w.send(ctx, t)
+	release(res.healthy())
+
+	if ctx.Err() != nil && res.err != nil {
+		// Herald is stopping: this try says nothing of the endpoint.
+		return river.JobSnooze(0)
+	}
+
+	return w.record(ctx, t, res)
+}
+
+// record stores the attempt and decides what comes next.
+func (w *Worker) record(ctx context.Context, t messages.Target, res result) error {
+	a, err := res.attempt(t)
+	if err != nil {
+		return err
+	}
+
+	switch {
+	case a.Succeeded:
+		return w.cfg.Store.RecordAttempt(ctx, a, messages.StatusSucceeded, "") //nolint:wrapcheck // wrapped
+	case a.StatusCode == http.StatusGone:
+		return w.gone(ctx, t, a)
+	}
+
+	wait, ok := w.cfg.Schedule.Next(a.Number, w.cfg.Jitter, nil)
+	if ok && res.retryAfter > 0 {
+		wait = res.retryAfter
+	}
+
+	w.cfg.Logger.InfoContext(ctx, "delivery attempt failed",
+		slog.String("tenant_id", t.Endpoint.TenantID),
+		slog.String("endpoint_id", t.Endpoint.ID),
+		slog.String("message_id", t.Delivery.MessageID),
+		slog.Int("attempt", a.Number),
+		slog.Int("status_code", a.StatusCode),
+		slog.String("error", a.Error))
+
+	if !ok {
+		reason := fmt.Sprintf("gave up after %d attempts", a.Number)
+		return w.cfg.Store.RecordAttempt(ctx, a, messages.StatusFailed, reason) //nolint:wrapcheck // wrapped
+	}
+
+	a.NextAttemptAt = a.StartedAt.Add(a.Duration + wait)
+	if err := w.cfg.Store.RecordAttempt(ctx, a, messages.StatusPending, ""); err != nil {
+		return err //nolint:wrapcheck // wrapped
+	}
+
+	return river.JobSnooze(time.Until(a.NextAttemptAt))
+}
+
+// gone disables an endpoint that answered 410 Gone and ends its pending
+// deliveries: the receiver said it will never take webhooks again.
+func (w *Worker) gone(ctx context.Context, t messages.Target, a messages.Attempt) error {
+	reason := "the endpoint answered 410 Gone"
+	if err := w.cfg.Store.RecordAttempt(ctx, a, messages.StatusFailed, reason); err != nil {
+		return err //nolint:wrapcheck // wrapped
+	}
+
+	w.cfg.Logger.WarnContext(ctx, "endpoint disabled",
+		slog.String("tenant_id", t.Endpoint.TenantID),
+		slog.String("endpoint_id", t.Endpoint.ID),
+		slog.Int("status_code", a.StatusCode))
+
+	return w.cfg.Store.DisableEndpoint(ctx, t.Endpoint.ID, reason) //nolint:wrapcheck // wrapped
+}
+
+func newAttemptID() (string, error) {
+	id, err := typeid.WithPrefix("atm")
+	if err != nil {
+		return "", fmt.Errorf("new attempt id: %w", err)
+	}
+
+	return id.String(), nil
+}

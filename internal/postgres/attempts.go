@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/internal/messages"
+)
+
+const attemptColumns = `a.id, a.message_id, a.endpoint_id, a.attempt, a.started_at, a.duration_us,
+	a.status_code, a.response_body, a.error, a.succeeded, a.next_attempt_at`
+
+// ListMessageAttempts returns at most limit attempts of the tenant's
+// message with id sorting before the given one, newest first, or
+// [messages.ErrNotFound].
+func (s *Store) ListMessageAttempts(
+	ctx context.Context, tenantID, messageID, before string, limit int,
+) ([]messages.Attempt, error) {
+	const query = "SELECT " + attemptColumns + ` FROM attempts a
+		JOIN messages m ON m.id = a.message_id AND m.tenant_id = $1
+		WHERE a.message_id = $2 AND ($3 = '' OR a.id < $3)
+		ORDER BY a.id DESC LIMIT $4`
+
+	attempts, err := s.listAttempts(ctx, query, tenantID, messageID, before, limit)
+	if err != nil || len(attempts) > 0 {
+		return attempts, err
+	}
+
+	// An empty page needs telling apart from a missing message.
+	if _, _, err := s.GetMessage(ctx, tenantID, messageID); err != nil {
+		return nil, err
+	}
+
+	return attempts, nil
+}
+
+// ListEndpointAttempts returns at most limit attempts sent to the tenant's
+// endpoint with id sorting before the given one, newest first, only those
+// that succeeded or failed when succeeded is set, or
+// [subscriptions.ErrEndpointNotFound].
+func (s *Store) ListEndpointAttempts(
+	ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
+) ([]messages.Attempt, error) {
+	const query = "SELECT " + attemptColumns + ` FROM attempts a
+		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = $1
+		WHERE a.endpoint_id = $2 AND ($3 = '' OR a.id < $3)
+		AND ($5::boolean IS NULL OR a.succeeded = $5)
+		ORDER BY a.id DESC LIMIT $4`
+
+	attempts, err := s.listAttempts(ctx, query, tenantID, endpointID, before, limit, succeeded)
+	if err != nil || len(attempts) > 0 {
+		return attempts, err
+	}
+
+	if _, err := s.GetEndpoint(ctx, tenantID, endpointID); err != nil {
+		return nil, err
+	}
+
+	return attempts, nil
+}
+
+func (s *Store) listAttempts(ctx context.Context, query string, args ...any) ([]messages.Attempt, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+
+	attempts, err := pgx.CollectRows(rows, scanAttempt)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+
+	return attempts, nil
+}
+
+func scanAttempt(row pgx.CollectableRow) (messages.Attempt, error) {
+	var (
+		a          messages.Attempt
+		durationUS int64
+		status     *int
+		next       *time.Time
+	)
+
+	err := row.Scan(&a.ID, &a.MessageID, &a.EndpointID, &a.Number, &a.StartedAt, &durationUS,
+		&status, &a.ResponseBody, &a.Error, &a.Succeeded, &next)
+	if err != nil {
+		return messages.Attempt{}, err //nolint:wrapcheck // wrapped by the caller
+	}
+
+	a.StartedAt = a.StartedAt.UTC()
+	a.Duration = time.Duration(durationUS) * time.Microsecond
+
+	if status != nil {
+		a.StatusCode = *status
+	}
+
+	if next != nil {
+		a.NextAttemptAt = next.UTC()
+	}
+
+	return a, nil
+}
+
+// LoadTarget reads the delivery of message to endpoint with its payload and
+// endpoint in one query, or returns [messages.ErrNotFound] when the
+// delivery is gone (its message or endpoint was deleted).
+func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
+	query := `SELECT d.status, d.attempts, m.payload, ` + prefixed("e.", endpointColumns) + `
+		FROM deliveries d
+		JOIN messages m ON m.id = d.message_id
+		JOIN endpoints e ON e.id = d.endpoint_id
+		WHERE d.message_id = $1 AND d.endpoint_id = $2`
+
+	rows, err := s.pool.Query(ctx, query, messageID, endpointID)
+	if err != nil {
+		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
+	}
+
+	t, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (messages.Target, error) {
+		var t messages.Target
+
+		e, err := scanEndpointAfter(row, &t.Delivery.Status, &t.Delivery.Attempts, &t.Payload)
+		t.Endpoint = e
+
+		return t, err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return messages.Target{}, messages.ErrNotFound
+	}
+
+	if err != nil {
+		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
+	}
+
+	t.Delivery.MessageID, t.Delivery.EndpointID = messageID, endpointID
+
+	return t, nil
+}
+
+// RecordAttempt stores a and sets its delivery's state, in one statement.
+// reason says why a failed delivery was given up.
+func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
+	const query = `WITH attempt AS (
+			INSERT INTO attempts (id, message_id, endpoint_id, attempt, started_at, duration_us,
+				status_code, response_body, error, succeeded, next_attempt_at)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8, $9, $10, $11)
+		)
+		UPDATE deliveries SET status = $12, attempts = $4, next_attempt_at = $11, reason = $13,
+			updated_at = $5::timestamptz + make_interval(secs => $6::bigint / 1e6)
+		WHERE message_id = $2 AND endpoint_id = $3`
+
+	var next *time.Time
+	if !a.NextAttemptAt.IsZero() {
+		next = &a.NextAttemptAt
+	}
+
+	_, err := s.pool.Exec(ctx, query, a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt,
+		a.Duration.Microseconds(), a.StatusCode, a.ResponseBody, a.Error, a.Succeeded, next,
+		string(status), reason)
+	if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+
+	return nil
+}
+
+// FailDelivery gives up the delivery of message to endpoint without an
+// attempt, for reason.
+func (s *Store) FailDelivery(ctx context.Context, messageID, endpointID, reason string) error {
+	const query = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = $3, updated_at = now()
+		WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending'`
+
+	if _, err := s.pool.Exec(ctx, query, messageID, endpointID, reason); err != nil {
+		return fmt.Errorf("fail delivery: %w", err)
+	}
+
+	return nil
+}
+
+// DisableEndpoint disables the endpoint for reason and gives up every
+// delivery to it still pending, in one transaction.
+func (s *Store) DisableEndpoint(ctx context.Context, endpointID, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		const disable = `UPDATE endpoints SET disabled = true, disabled_reason = $2, updated_at = now()
+			WHERE id = $1`
+		if _, err := tx.Exec(ctx, disable, endpointID, reason); err != nil {
+			return fmt.Errorf("disable endpoint: %w", err)
+		}
+
+		const fail = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = $2,
+			updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`
+		if _, err := tx.Exec(ctx, fail, endpointID, "endpoint disabled: "+reason); err != nil {
+			return fmt.Errorf("fail pending deliveries: %w", err)
+		}
+
+		return nil
+	})
+}

@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/internal/messages"
+	"github.com/heraldhq/herald/internal/subscriptions"
+)
+
+// EnqueueFunc queues, inside the publishing transaction, one delivery job
+// for each endpoint a message goes to.
+type EnqueueFunc func(ctx context.Context, tx pgx.Tx, messageID string, endpointIDs []string) error
+
+// WithEnqueue returns a copy of s that queues delivery jobs through
+// enqueue when it publishes.
+func (s *Store) WithEnqueue(enqueue EnqueueFunc) *Store {
+	c := *s
+	c.enqueue = enqueue
+
+	return &c
+}
+
+// PublishMessage stores m, a pending delivery for every enabled endpoint of
+// its tenant whose filter matches its event type, and their jobs, all in one
+// transaction. A reused event id answers the original message, or
+// [messages.ErrConflict] when the body differs. The store must have been
+// made by [Store.WithEnqueue].
+func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error) {
+	if s.enqueue == nil {
+		return messages.Published{}, errors.New("publish message: the store cannot enqueue jobs")
+	}
+
+	var out messages.Published
+
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		inserted, err := insertMessage(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+
+		if !inserted {
+			out, err = replay(ctx, tx, m)
+			return err
+		}
+
+		endpointIDs, err := matchingEndpoints(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+
+		if len(endpointIDs) > 0 {
+			const query = `INSERT INTO deliveries (message_id, endpoint_id, status, updated_at)
+				SELECT $1, unnest($2::text[]), 'pending', $3`
+			if _, err := tx.Exec(ctx, query, m.ID, endpointIDs, m.CreatedAt); err != nil {
+				return fmt.Errorf("insert deliveries: %w", err)
+			}
+
+			if err := s.enqueue(ctx, tx, m.ID, endpointIDs); err != nil {
+				return fmt.Errorf("enqueue deliveries: %w", err)
+			}
+		}
+
+		out = messages.Published{Message: m, Endpoints: len(endpointIDs)}
+
+		return nil
+	})
+
+	return out, err
+}
+
+func insertMessage(ctx context.Context, tx pgx.Tx, m messages.Message) (bool, error) {
+	const query = `INSERT INTO messages (id, tenant_id, event_type, event_id, payload, body_hash, created_at)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)
+		ON CONFLICT (tenant_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`
+
+	tag, err := tx.Exec(ctx, query, m.ID, m.TenantID, m.EventType, m.EventID, m.Payload, m.BodyHash[:], m.CreatedAt)
+	if isForeignKeyViolation(err) {
+		return false, subscriptions.ErrTenantNotFound
+	}
+
+	if err != nil {
+		return false, fmt.Errorf("insert message: %w", err)
+	}
+
+	return tag.RowsAffected() == 1, nil
+}
+
+// replay answers a publish whose event id is taken.
+func replay(ctx context.Context, tx pgx.Tx, m messages.Message) (messages.Published, error) {
+	const query = "SELECT " + messageColumns + `,
+		(SELECT count(*) FROM deliveries d WHERE d.message_id = m.id)
+		FROM messages m WHERE tenant_id = $1 AND event_id = $2`
+
+	var (
+		orig  messages.Message
+		count int
+	)
+
+	row := tx.QueryRow(ctx, query, m.TenantID, m.EventID)
+	if err := scanMessage(row, &orig, &count); err != nil {
+		return messages.Published{}, fmt.Errorf("read published message: %w", err)
+	}
+
+	if !bytes.Equal(orig.BodyHash[:], m.BodyHash[:]) {
+		return messages.Published{}, messages.ErrConflict
+	}
+
+	return messages.Published{Message: orig, Endpoints: count, Replayed: true}, nil
+}
+
+func matchingEndpoints(ctx context.Context, tx pgx.Tx, m messages.Message) ([]string, error) {
+	rows, err := tx.Query(ctx, "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id",
+		m.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("find endpoints: %w", err)
+	}
+
+	var (
+		ids    []string
+		id     string
+		filter []string
+	)
+
+	_, err = pgx.ForEachRow(rows, []any{&id, &filter}, func() error {
+		if messages.Matches(filter, m.EventType) {
+			ids = append(ids, id)
+		}
+
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find endpoints: %w", err)
+	}
+
+	return ids, nil
+}
+
+const messageColumns = "m.id, m.tenant_id, m.event_type, COALESCE(m.event_id, ''), m.payload, m.body_hash, m.created_at"
+
+func scanMessage(row pgx.Row, m *messages.Message, extra ...any) error {
+	var hash []byte
+
+	dest := append([]any{&m.ID, &m.TenantID, &m.EventType, &m.EventID, &m.Payload, &hash, &m.CreatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err //nolint:wrapcheck // wrapped by the caller
+	}
+
+	copy(m.BodyHash[:], hash)
+	m.CreatedAt = m.CreatedAt.UTC()
+
+	return nil
+}
+
+// GetMessage returns the tenant's message with id and its deliveries, or
+// [messages.ErrNotFound].
+func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error) {
+	var m messages.Message
+
+	row := s.pool.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages m WHERE id = $1 AND tenant_id = $2", id, tenantID)
+	if err := scanMessage(row, &m); errors.Is(err, pgx.ErrNoRows) {
+		return messages.Message{}, nil, messages.ErrNotFound
+	} else if err != nil {
+		return messages.Message{}, nil, fmt.Errorf("get message: %w", err)
+	}
+
+	rows, err := s.pool.Query(ctx, `SELECT message_id, endpoint_id, status, attempts, next_attempt_at, reason, updated_at
+		FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`, id)
+	if err != nil {
+		return messages.Message{}, nil, fmt.Errorf("get deliveries: %w", err)
+	}
+
+	deliveries, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return messages.Message{}, nil, fmt.Errorf("get deliveries: %w", err)
+	}
+
+	return m, deliveries, nil
+}
+
+func scanDelivery(row pgx.CollectableRow) (messages.Delivery, error) {
+	var (
+		d    messages.Delivery
+		next *time.Time
+	)
+
+	err := row.Scan(&d.MessageID, &d.EndpointID, &d.Status, &d.Attempts, &next, &d.Reason, &d.UpdatedAt)
+	if err != nil {
+		return messages.Delivery{}, err //nolint:wrapcheck // wrapped by the caller
+	}
+
+	if next != nil {
+		d.NextAttemptAt = next.UTC()
+	}
+
+	d.UpdatedAt = d.UpdatedAt.UTC()
+
+	return d, nil
+}

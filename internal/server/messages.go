@@ -1,0 +1,219 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/internal/messages"
+	"github.com/heraldhq/herald/internal/subscriptions"
+)
+
+// envelopeBytes is what a publish body may hold beside its payload.
+const envelopeBytes = 16 << 10
+
+// PublishMessage stores a message and queues its deliveries.
+func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
+	if err := subscriptions.ValidateTenantID(tenantID); err != nil {
+		return invalidParam(err)
+	}
+
+	var in MessageInput
+	if err := h.decodeBodyUpTo(c, &in, true, int64(h.maxPayloadBytes+envelopeBytes)); err != nil {
+		return err
+	}
+
+	m, err := messages.New(tenantID, messages.Params{
+		EventType: in.EventType,
+		EventID:   deref(in.EventId),
+		Payload:   in.Payload,
+	}, h.maxPayloadBytes)
+	if err != nil {
+		return err
+	}
+
+	published, err := h.store.PublishMessage(c.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+
+	status := http.StatusAccepted
+	if published.Replayed {
+		status = http.StatusOK
+	}
+
+	return c.JSON(status, publishedBody(published))
+}
+
+// GetMessage answers a message with its delivery state at each endpoint.
+func (h *handler) GetMessage(c echo.Context, tenantID TenantID, messageID MessageID) error {
+	if err := checkMessageIDs(tenantID, messageID); err != nil {
+		return err
+	}
+
+	m, deliveries, err := h.store.GetMessage(c.Request().Context(), tenantID, messageID)
+	if err != nil {
+		return err
+	}
+
+	body := Message{
+		Id:         m.ID,
+		TenantId:   m.TenantID,
+		EventType:  m.EventType,
+		EventId:    optional(m.EventID),
+		Payload:    m.Payload,
+		CreatedAt:  m.CreatedAt,
+		Deliveries: make([]Delivery, len(deliveries)),
+	}
+	for i, d := range deliveries {
+		body.Deliveries[i] = deliveryBody(d)
+	}
+
+	return c.JSON(http.StatusOK, body)
+}
+
+// ListMessageAttempts answers one page of a message's attempts, newest
+// first.
+func (h *handler) ListMessageAttempts(
+	c echo.Context, tenantID TenantID, messageID MessageID, params ListMessageAttemptsParams,
+) error {
+	if err := checkMessageIDs(tenantID, messageID); err != nil {
+		return err
+	}
+
+	p, err := parsePage(params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+
+	attempts, err := h.store.ListMessageAttempts(c.Request().Context(), tenantID, messageID, p.after, p.limit+1)
+	if err != nil {
+		return err
+	}
+
+	return c.JSON(http.StatusOK, attemptList(attempts, p.limit))
+}
+
+// ListEndpointAttempts answers one page of the attempts sent to an
+// endpoint, newest first.
+func (h *handler) ListEndpointAttempts(
+	c echo.Context, tenantID TenantID, endpointID EndpointID, params ListEndpointAttemptsParams,
+) error {
+	if err := checkIDs(tenantID, endpointID); err != nil {
+		return err
+	}
+
+	p, err := parsePage(params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+
+	succeeded, err := statusFilter(params.Status)
+	if err != nil {
+		return err
+	}
+
+	attempts, err := h.store.ListEndpointAttempts(c.Request().Context(), tenantID, endpointID,
+		succeeded, p.after, p.limit+1)
+	if err != nil {
+		return err
+	}
+
+	return c.JSON(http.StatusOK, attemptList(attempts, p.limit))
+}
+
+func statusFilter(status *ListEndpointAttemptsParamsStatus) (*bool, error) {
+	if status == nil {
+		return nil, nil //nolint:nilnil // no filter
+	}
+
+	var succeeded bool
+
+	switch *status {
+	case ListEndpointAttemptsParamsStatusSucceeded:
+		succeeded = true
+	case ListEndpointAttemptsParamsStatusFailed:
+	default:
+		return nil, invalidRequest("status", "status must be succeeded or failed")
+	}
+
+	return &succeeded, nil
+}
+
+func checkMessageIDs(tenantID, messageID string) error {
+	if err := subscriptions.ValidateTenantID(tenantID); err != nil {
+		return invalidParam(err)
+	}
+
+	return invalidParam(messages.ValidateID(messageID))
+}
+
+func publishedBody(p messages.Published) PublishedMessage {
+	return PublishedMessage{
+		Id:            p.Message.ID,
+		TenantId:      p.Message.TenantID,
+		EventType:     p.Message.EventType,
+		EventId:       optional(p.Message.EventID),
+		CreatedAt:     p.Message.CreatedAt,
+		EndpointCount: p.Endpoints,
+	}
+}
+
+func deliveryBody(d messages.Delivery) Delivery {
+	body := Delivery{
+		EndpointId: d.EndpointID,
+		Status:     DeliveryStatus(d.Status),
+		Attempts:   d.Attempts,
+		Reason:     optional(d.Reason),
+		UpdatedAt:  d.UpdatedAt,
+	}
+	if !d.NextAttemptAt.IsZero() {
+		body.NextAttemptAt = &d.NextAttemptAt
+	}
+
+	return body
+}
+
+func attemptList(attempts []messages.Attempt, limit int) AttemptList {
+	attempts, next := nextCursor(attempts, limit, func(a messages.Attempt) string { return a.ID })
+
+	body := AttemptList{Data: make([]Attempt, len(attempts)), NextCursor: next}
+	for i, a := range attempts {
+		body.Data[i] = attemptBody(a)
+	}
+
+	return body
+}
+
+func attemptBody(a messages.Attempt) Attempt {
+	body := Attempt{
+		Id:           a.ID,
+		MessageId:    a.MessageID,
+		EndpointId:   a.EndpointID,
+		Attempt:      a.Number,
+		StartedAt:    a.StartedAt,
+		DurationMs:   float64(a.Duration.Microseconds()) / 1000,
+		Succeeded:    a.Succeeded,
+		Error:        optional(a.Error),
+		ResponseBody: optional(string(bytes.ToValidUTF8(a.ResponseBody, []byte("\uFFFD")))),
+	}
+	if a.StatusCode != 0 {
+		body.StatusCode = &a.StatusCode
+	}
+
+	if !a.NextAttemptAt.IsZero() {
+		body.NextAttemptAt = &a.NextAttemptAt
+	}
+
+	return body
+}
+
+// optional returns a pointer to s, or nil when s is empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+
+	return &s
+}
