@@ -4,6 +4,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,9 +115,19 @@ func NewWorker(cfg Config) *Worker {
 	return &Worker{cfg: cfg, client: newClient(cfg)}
 }
 
+// bookkeeping is the time a job has beside its HTTP attempt, to load the
+// delivery and record the attempt.
+const bookkeeping = 10 * time.Second
+
 // Timeout gives a job time for one attempt and its bookkeeping.
 func (w *Worker) Timeout(*river.Job[Args]) time.Duration {
-	return w.cfg.Timeout + 30*time.Second
+	return JobTimeout(w.cfg.Timeout)
+}
+
+// JobTimeout is the longest a delivery job runs when one attempt may take
+// attemptTimeout.
+func JobTimeout(attemptTimeout time.Duration) time.Duration {
+	return cmp.Or(attemptTimeout, defaultTimeout) + bookkeeping
 }
 
 // Work makes one attempt of the delivery, unless it is over, its endpoint

@@ -164,8 +164,7 @@ func describe(err error, timeout time.Duration) error {
 // unwrapURL drops the method and URL that net/http puts before an error:
 // the attempt already belongs to its endpoint.
 func unwrapURL(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
+	if urlErr, ok := errors.AsType[*url.Error](err); ok {
 		return urlErr.Err
 	}
 

@@ -71,17 +71,17 @@ type Params struct {
 	Payload   []byte
 }
 
-// ErrTooLarge is returned by [New] when the payload is over the limit.
-type ErrTooLarge struct {
+// TooLargeError is returned by [New] when the payload is over the limit.
+type TooLargeError struct {
 	Limit int
 }
 
-func (e *ErrTooLarge) Error() string {
+func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("messages: payload is over %d bytes", e.Limit)
 }
 
 // New returns the message that params describe, with a fresh id, or a
-// [*validation.Error] naming each invalid field, or [*ErrTooLarge] when the
+// [*validation.Error] naming each invalid field, or [*TooLargeError] when the
 // payload is over maxSize bytes (0 means 256 KiB).
 func New(tenantID string, params Params, maxSize int) (Message, error) {
 	if maxSize <= 0 {
@@ -89,7 +89,7 @@ func New(tenantID string, params Params, maxSize int) (Message, error) {
 	}
 
 	if len(params.Payload) > maxSize {
-		return Message{}, &ErrTooLarge{Limit: maxSize}
+		return Message{}, &TooLargeError{Limit: maxSize}
 	}
 
 	if err := check(params); err != nil {
@@ -115,11 +115,9 @@ func New(tenantID string, params Params, maxSize int) (Message, error) {
 func check(params Params) error {
 	var errs validation.Errors
 
-	if err := subscriptions.ValidateEventType(params.EventType); err != nil {
-		var verr *validation.Error
-		if errors.As(err, &verr) {
-			errs.Addf("event_type", "%s", verr.Fields[0].Detail)
-		}
+	err := subscriptions.ValidateEventType(params.EventType)
+	if verr, ok := errors.AsType[*validation.Error](err); ok {
+		errs.Addf("event_type", "%s", verr.Fields[0].Detail)
 	}
 
 	payload := bytes.TrimSpace(params.Payload)

@@ -187,7 +187,9 @@ func scanEndpointAfter(row pgx.Row, lead ...any) (subscriptions.Endpoint, error)
 		previous []storedSecret
 	)
 
-	dest := append(lead, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers,
+	dest := make([]any, 0, len(lead)+13)
+	dest = append(dest, lead...)
+	dest = append(dest, &e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &e.Headers,
 		&e.Disabled, &e.DisabledReason, &secret, &e.SecretCreatedAt, &previous,
 		&e.CreatedAt, &e.UpdatedAt)
 

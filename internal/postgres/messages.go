@@ -79,7 +79,8 @@ func insertMessage(ctx context.Context, tx pgx.Tx, m messages.Message) (bool, er
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)
 		ON CONFLICT (tenant_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`
 
-	tag, err := tx.Exec(ctx, query, m.ID, m.TenantID, m.EventType, m.EventID, m.Payload, m.BodyHash[:], m.CreatedAt)
+	tag, err := tx.Exec(ctx, query,
+		m.ID, m.TenantID, m.EventType, m.EventID, m.Payload, m.BodyHash[:], m.CreatedAt)
 	if isForeignKeyViolation(err) {
 		return false, subscriptions.ErrTenantNotFound
 	}
@@ -115,8 +116,9 @@ func replay(ctx context.Context, tx pgx.Tx, m messages.Message) (messages.Publis
 }
 
 func matchingEndpoints(ctx context.Context, tx pgx.Tx, m messages.Message) ([]string, error) {
-	rows, err := tx.Query(ctx, "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id",
-		m.TenantID)
+	const query = "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id"
+
+	rows, err := tx.Query(ctx, query, m.TenantID)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}
@@ -141,7 +143,8 @@ func matchingEndpoints(ctx context.Context, tx pgx.Tx, m messages.Message) ([]st
 	return ids, nil
 }
 
-const messageColumns = "m.id, m.tenant_id, m.event_type, COALESCE(m.event_id, ''), m.payload, m.body_hash, m.created_at"
+const messageColumns = `m.id, m.tenant_id, m.event_type, COALESCE(m.event_id, ''), m.payload,
+	m.body_hash, m.created_at`
 
 func scanMessage(row pgx.Row, m *messages.Message, extra ...any) error {
 	var hash []byte
@@ -162,15 +165,19 @@ func scanMessage(row pgx.Row, m *messages.Message, extra ...any) error {
 func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error) {
 	var m messages.Message
 
-	row := s.pool.QueryRow(ctx, "SELECT "+messageColumns+" FROM messages m WHERE id = $1 AND tenant_id = $2", id, tenantID)
+	const query = "SELECT " + messageColumns + " FROM messages m WHERE id = $1 AND tenant_id = $2"
+
+	row := s.pool.QueryRow(ctx, query, id, tenantID)
 	if err := scanMessage(row, &m); errors.Is(err, pgx.ErrNoRows) {
 		return messages.Message{}, nil, messages.ErrNotFound
 	} else if err != nil {
 		return messages.Message{}, nil, fmt.Errorf("get message: %w", err)
 	}
 
-	rows, err := s.pool.Query(ctx, `SELECT message_id, endpoint_id, status, attempts, next_attempt_at, reason, updated_at
-		FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`, id)
+	const deliveriesQuery = `SELECT message_id, endpoint_id, status, attempts, next_attempt_at,
+		reason, updated_at FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`
+
+	rows, err := s.pool.Query(ctx, deliveriesQuery, id)
 	if err != nil {
 		return messages.Message{}, nil, fmt.Errorf("get deliveries: %w", err)
 	}

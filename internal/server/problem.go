@@ -128,7 +128,7 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 		aerr     *apiError
 		verr     *validation.Error
 		herr     *echo.HTTPError
-		tooLarge *messages.ErrTooLarge
+		tooLarge *messages.TooLargeError
 		kind     = kindInternal
 		extra    *apiError
 	)
@@ -146,9 +146,11 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 	case errors.Is(err, messages.ErrNotFound):
 		kind, extra = kindNotFound, notFound("message", c.Param("message_id"))
 	case errors.Is(err, messages.ErrConflict):
-		kind, extra = kindConflict, &apiError{detail: "this event_id was published before with another event type or payload"}
+		kind = kindConflict
+		extra = &apiError{detail: "this event_id was published before with another event type or payload"}
 	case errors.As(err, &tooLarge):
-		kind, extra = kindTooLarge, &apiError{detail: fmt.Sprintf("the payload must be at most %d bytes", tooLarge.Limit)}
+		kind = kindTooLarge
+		extra = &apiError{detail: fmt.Sprintf("the payload must be at most %d bytes", tooLarge.Limit)}
 	case errors.As(err, &herr):
 		kind, extra = fromEcho(herr)
 	}

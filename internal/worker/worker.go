@@ -77,6 +77,9 @@ func New(cfg Config) (*river.Client[pgx.Tx], error) {
 		Workers:           workers(cfg),
 		FetchCooldown:     fetchCooldown,
 		FetchPollInterval: fetchPollInterval,
+		// A job still running this long after it started belongs to a
+		// worker that died: River hands it to another.
+		RescueStuckJobsAfter: delivery.JobTimeout(cfg.Delivery.Timeout) + time.Minute,
 	}
 	if riverCfg.Logger == nil {
 		riverCfg.Logger = cfg.Logger
