@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/client"
 	"github.com/heraldhq/herald/internal/cli"
+	"github.com/heraldhq/herald/internal/schema"
 	"github.com/heraldhq/herald/internal/testdb"
 )
 
@@ -217,9 +219,12 @@ func TestMigrate(t *testing.T) {
 	}
 
 	require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "version"))
-	require.Regexp(t, `^herald schema version 1\nriver schema version [1-9]\d*\n$`, run("migrate", "up"))
-	require.Regexp(t, `^herald schema version 0\nriver schema version [1-9]`, run("migrate", "down"))
-	require.Regexp(t, `^herald schema version 1\n`, run("migrate", "up"))
+	latest := schema.Latest()
+	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]\d*\n$`, latest),
+		run("migrate", "up"))
+	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]`, latest-1),
+		run("migrate", "down"))
+	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\n`, latest), run("migrate", "up"))
 	require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "down", "--all"))
 }
 

@@ -4,6 +4,9 @@
 package schema
 
 import (
+	"io/fs"
+	"strconv"
+	"strings"
 	"context"
 	"errors"
 	"fmt"
@@ -86,6 +89,23 @@ func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool
 
 		return nil
 	})
+}
+
+// Latest returns the version of Herald's newest migration, the one Up
+// brings a database to.
+func Latest() uint {
+	entries, _ := fs.ReadDir(migrations.Postgres, "postgres")
+
+	var latest uint
+
+	for _, e := range entries {
+		digits, _, _ := strings.Cut(e.Name(), "_")
+		if v, err := strconv.ParseUint(digits, 10, 32); err == nil && uint(v) > latest {
+			latest = uint(v)
+		}
+	}
+
+	return latest
 }
 
 // Version reports the schema versions applied to the database. It only

@@ -16,7 +16,7 @@ import (
 )
 
 // heraldTables are the tables of Herald's own migrations.
-var heraldTables = []string{"api_keys", "endpoints", "tenants"}
+var heraldTables = []string{"api_keys", "attempts", "deliveries", "endpoints", "messages", "tenants"}
 
 type testBundle struct {
 	db     *testdb.DB
@@ -112,7 +112,7 @@ func TestUp(t *testing.T) {
 	require.True(t, b.exists(t, "river_migration"))
 
 	status := b.version(t)
-	require.Equal(t, uint(1), status.Herald)
+	require.Equal(t, schema.Latest(), status.Herald)
 	require.False(t, status.Dirty)
 	require.Positive(t, status.River)
 
@@ -142,13 +142,14 @@ func TestDownOneStep(t *testing.T) {
 	river := b.version(t).River
 
 	b.down(t, false)
-	b.requireHeraldTables(t, false)
+	require.False(t, b.exists(t, "attempts"), "the latest migration's tables are gone")
+	require.True(t, b.exists(t, "endpoints"), "earlier migrations stay")
 	require.True(t, b.exists(t, "river_job"))
-	require.Equal(t, schema.Status{Herald: 0, River: river}, b.version(t))
+	require.Equal(t, schema.Status{Herald: schema.Latest() - 1, River: river}, b.version(t))
 
 	b.up(t)
 	b.requireHeraldTables(t, true)
-	require.Equal(t, schema.Status{Herald: 1, River: river}, b.version(t))
+	require.Equal(t, schema.Status{Herald: schema.Latest(), River: river}, b.version(t))
 }
 
 // TestDownOneStepWithNothingApplied checks that reverting one step when
@@ -159,8 +160,12 @@ func TestDownOneStepWithNothingApplied(t *testing.T) {
 
 	b := setup(t)
 	b.up(t)
-	b.down(t, false)
 
+	for range schema.Latest() {
+		b.down(t, false)
+	}
+
+	b.requireHeraldTables(t, false)
 	require.NoError(t, schema.Down(t.Context(), b.db.Pool, b.logger, false))
 	require.Equal(t, uint(0), b.version(t).Herald)
 }
@@ -187,7 +192,7 @@ func TestDownAll(t *testing.T) {
 	b.up(t)
 	b.requireHeraldTables(t, true)
 	require.True(t, b.exists(t, "river_job"))
-	require.Equal(t, uint(1), b.version(t).Herald)
+	require.Equal(t, schema.Latest(), b.version(t).Herald)
 }
 
 // TestDirty checks that a migration left half done is reported and stops
@@ -202,7 +207,7 @@ func TestDirty(t *testing.T) {
 	require.NoError(t, err)
 
 	status := b.version(t)
-	require.Equal(t, uint(1), status.Herald)
+	require.Equal(t, schema.Latest(), status.Herald)
 	require.True(t, status.Dirty)
 
 	for _, err := range []error{
@@ -212,7 +217,7 @@ func TestDirty(t *testing.T) {
 	} {
 		var dirty migrate.ErrDirty
 		require.ErrorAs(t, err, &dirty)
-		require.Equal(t, 1, dirty.Version)
+		require.Equal(t, int(schema.Latest()), dirty.Version)
 	}
 
 	b.requireHeraldTables(t, true)
@@ -248,7 +253,7 @@ func TestUpConcurrentProcesses(t *testing.T) {
 	b.requireHeraldTables(t, true)
 
 	status := b.version(t)
-	require.Equal(t, uint(1), status.Herald)
+	require.Equal(t, schema.Latest(), status.Herald)
 	require.False(t, status.Dirty)
 	require.Positive(t, status.River)
 }
@@ -279,7 +284,7 @@ func TestUpConcurrentOnePool(t *testing.T) {
 	}
 
 	b.requireHeraldTables(t, true)
-	require.Equal(t, uint(1), b.version(t).Herald)
+	require.Equal(t, schema.Latest(), b.version(t).Herald)
 }
 
 // TestUpOneConnection migrates through a pool of a single connection, as
