@@ -53,7 +53,7 @@ type Store interface {
 	LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error)
 	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
-	DisableEndpoint(ctx context.Context, endpointID, reason string) error
+	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 }
 
 // Config configures [NewWorker].
@@ -204,14 +204,16 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 		return err //nolint:wrapcheck // wrapped
 	}
 
-	return river.JobSnooze(time.Until(a.NextAttemptAt))
+	// The wait runs from the end of this try; JobSnooze refuses a
+	// negative duration, so a zero wait that has already passed is 0.
+	return river.JobSnooze(max(0, time.Until(a.NextAttemptAt)))
 }
 
 // gone disables an endpoint that answered 410 Gone and ends its pending
 // deliveries: the receiver said it will never take webhooks again.
 func (w *Worker) gone(ctx context.Context, t messages.Target, a messages.Attempt) error {
-	reason := "the endpoint answered 410 Gone"
-	if err := w.cfg.Store.RecordAttempt(ctx, a, messages.StatusFailed, reason); err != nil {
+	const reason = "the endpoint answered 410 Gone"
+	if err := w.cfg.Store.RecordGone(ctx, a, reason); err != nil {
 		return err //nolint:wrapcheck // wrapped
 	}
 
@@ -220,7 +222,7 @@ func (w *Worker) gone(ctx context.Context, t messages.Target, a messages.Attempt
 		slog.String("endpoint_id", t.Endpoint.ID),
 		slog.Int("status_code", a.StatusCode))
 
-	return w.cfg.Store.DisableEndpoint(ctx, t.Endpoint.ID, reason) //nolint:wrapcheck // wrapped
+	return nil
 }
 
 func newAttemptID() (string, error) {

@@ -130,7 +130,7 @@ func check(params Params) error {
 	}
 
 	if params.EventID != "" {
-		if len(params.EventID) > maxEventIDLen || !utf8.ValidString(params.EventID) ||
+		if utf8.RuneCountInString(params.EventID) > maxEventIDLen || !utf8.ValidString(params.EventID) ||
 			strings.ContainsRune(params.EventID, 0) {
 			errs.Addf("event_id", "must be at most %d characters, without NUL", maxEventIDLen)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/heraldhq/herald/internal/messages"
 )
@@ -144,10 +145,14 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 // RecordAttempt stores a and sets its delivery's state, in one statement.
 // reason says why a failed delivery was given up.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
+	return recordAttempt(ctx, s.pool, a, status, reason)
+}
+
+func recordAttempt(ctx context.Context, db execer, a messages.Attempt, status messages.Status, reason string) error {
 	const query = `WITH attempt AS (
 			INSERT INTO attempts (id, message_id, endpoint_id, attempt, started_at, duration_us,
 				status_code, response_body, error, succeeded, next_attempt_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8, $9, $10, $11)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), COALESCE($8, ''::bytea), $9, $10, $11)
 		)
 		UPDATE deliveries SET status = $12, attempts = $4, next_attempt_at = $11, reason = $13,
 			updated_at = $5::timestamptz + make_interval(secs => $6::bigint / 1e6)
@@ -158,7 +163,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status me
 		next = &a.NextAttemptAt
 	}
 
-	_, err := s.pool.Exec(ctx, query, a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt,
+	_, err := db.Exec(ctx, query, a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt,
 		a.Duration.Microseconds(), a.StatusCode, a.ResponseBody, a.Error, a.Succeeded, next,
 		string(status), reason)
 	if err != nil {
@@ -166,6 +171,20 @@ func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status me
 	}
 
 	return nil
+}
+
+// RecordGone stores a, the attempt answered 410 Gone, fails its delivery,
+// disables the endpoint for reason and fails every delivery to it still
+// pending, all in one transaction: either the endpoint is disabled with
+// its attempt on record, or nothing changed and the job can try again.
+func (s *Store) RecordGone(ctx context.Context, a messages.Attempt, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := recordAttempt(ctx, tx, a, messages.StatusFailed, reason); err != nil {
+			return err
+		}
+
+		return disableEndpoint(ctx, tx, a.EndpointID, reason)
+	})
 }
 
 // FailDelivery gives up the delivery of message to endpoint without an
@@ -185,18 +204,27 @@ func (s *Store) FailDelivery(ctx context.Context, messageID, endpointID, reason 
 // delivery to it still pending, in one transaction.
 func (s *Store) DisableEndpoint(ctx context.Context, endpointID, reason string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		const disable = `UPDATE endpoints SET disabled = true, disabled_reason = $2, updated_at = now()
-			WHERE id = $1`
-		if _, err := tx.Exec(ctx, disable, endpointID, reason); err != nil {
-			return fmt.Errorf("disable endpoint: %w", err)
-		}
-
-		const fail = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = $2,
-			updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`
-		if _, err := tx.Exec(ctx, fail, endpointID, "endpoint disabled: "+reason); err != nil {
-			return fmt.Errorf("fail pending deliveries: %w", err)
-		}
-
-		return nil
+		return disableEndpoint(ctx, tx, endpointID, reason)
 	})
+}
+
+func disableEndpoint(ctx context.Context, tx pgx.Tx, endpointID, reason string) error {
+	const disable = `UPDATE endpoints SET disabled = true, disabled_reason = $2, updated_at = now()
+		WHERE id = $1`
+	if _, err := tx.Exec(ctx, disable, endpointID, reason); err != nil {
+		return fmt.Errorf("disable endpoint: %w", err)
+	}
+
+	const fail = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = $2,
+		updated_at = now() WHERE endpoint_id = $1 AND status = 'pending'`
+	if _, err := tx.Exec(ctx, fail, endpointID, "endpoint disabled: "+reason); err != nil {
+		return fmt.Errorf("fail pending deliveries: %w", err)
+	}
+
+	return nil
+}
+
+// execer runs a statement on a pool or in a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }

@@ -4,13 +4,13 @@
 package schema
 
 import (
-	"io/fs"
-	"strconv"
-	"strings"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"

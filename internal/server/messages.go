@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/subscriptions"
+	"github.com/heraldhq/herald/internal/validation"
 )
 
 // envelopeBytes is what a publish body may hold beside its payload.
@@ -135,7 +136,7 @@ func statusFilter(status *ListEndpointAttemptsParamsStatus) (*bool, error) {
 		succeeded = true
 	case ListEndpointAttemptsParamsStatusFailed:
 	default:
-		return nil, invalidRequest("status", "status must be succeeded or failed")
+		return nil, invalidParam(validation.Fail("status", "must be succeeded or failed"))
 	}
 
 	return &succeeded, nil

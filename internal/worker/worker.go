@@ -31,6 +31,10 @@ const (
 	// defaults (100ms and 1s) cap a queue at MaxWorkers jobs per 100ms.
 	fetchCooldown     = 2 * time.Millisecond
 	fetchPollInterval = 50 * time.Millisecond
+
+	// rescueMargin is how long past its time limit a running job must be
+	// before River takes it as its worker's death and runs it again.
+	rescueMargin = 5 * time.Second
 )
 
 // Store is what the jobs need of the database.
@@ -77,9 +81,10 @@ func New(cfg Config) (*river.Client[pgx.Tx], error) {
 		Workers:           workers(cfg),
 		FetchCooldown:     fetchCooldown,
 		FetchPollInterval: fetchPollInterval,
+		JobTimeout:        delivery.JobTimeout(cfg.Delivery.Timeout),
 		// A job still running this long after it started belongs to a
 		// worker that died: River hands it to another.
-		RescueStuckJobsAfter: delivery.JobTimeout(cfg.Delivery.Timeout) + time.Minute,
+		RescueStuckJobsAfter: delivery.JobTimeout(cfg.Delivery.Timeout) + rescueMargin,
 	}
 	if riverCfg.Logger == nil {
 		riverCfg.Logger = cfg.Logger
