@@ -9,3 +9,10 @@ import "embed"
 //
 //go:embed postgres/*.sql
 var Postgres embed.FS
+
+// SQLite holds the SQLite migrations under the directory "sqlite". They
+// carry the same versions and names as the PostgreSQL ones, so a version
+// means the same schema on both.
+//
+//go:embed sqlite/*.sql
+var SQLite embed.FS

@@ -246,3 +246,62 @@ func authedClient(t *testing.T, url, key string) *client.ClientWithResponses {
 
 	return c
 }
+
+// TestBinaryServesOnSQLiteWithNoConfiguration runs herald serve as a new
+// user would, with no HERALD_* variable at all: it must create herald.db
+// in the working directory and serve the API.
+func TestBinaryServesOnSQLiteWithNoConfiguration(t *testing.T) {
+	t.Parallel()
+
+	var (
+		bin = build(t, "github.com/heraldhq/herald/cmd/herald")
+		dir = t.TempDir()
+	)
+
+	cmd := exec.CommandContext(t.Context(), bin, "serve")
+	cmd.Dir = dir
+	cmd.Env = []string{"HERALD_ADDR=127.0.0.1:0"} // port 0: tests run side by side
+	cmd.Stderr = os.Stderr
+
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	url, key := readBanner(t, stdout)
+
+	res, err := authedClient(t, url, key).PutTenantWithResponse(t.Context(), "acme", client.TenantInput{})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, res.StatusCode())
+	require.FileExists(t, filepath.Join(dir, "herald.db"))
+
+	// A second serve on the same file is refused, plainly.
+	second := exec.CommandContext(t.Context(), bin, "serve")
+	second.Dir = dir
+	second.Env = []string{"HERALD_ADDR=127.0.0.1:0"}
+	out, err := second.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "in use by another Herald process")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+}
+
+// TestSplitBinaries checks that cmd/api and cmd/worker are the api and
+// worker commands: they read the same configuration and say who failed.
+func TestSplitBinaries(t *testing.T) {
+	t.Parallel()
+
+	for _, name := range []string{"api", "worker"} {
+		bin := build(t, "github.com/heraldhq/herald/cmd/"+name)
+
+		cmd := exec.CommandContext(t.Context(), bin)
+		cmd.Env = []string{"HERALD_DATABASE_URL=sqlite://" + filepath.Join(t.TempDir(), "h.db")}
+		out, err := cmd.CombinedOutput()
+
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit)
+		require.Equal(t, 1, exit.ExitCode())
+		require.Contains(t, string(out), "herald "+name+": a SQLite database runs in one process")
+	}
+}

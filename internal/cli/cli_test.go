@@ -109,9 +109,11 @@ var (
 	keyRe       = regexp.MustCompile(`(hk_\S+)`)
 )
 
-func environ(db *testdb.DB, more ...string) []string {
+// environ returns the HERALD_* variables of a process on the database at
+// url, followed by more, which win over them.
+func environ(url string, more ...string) []string {
 	return append([]string{
-		"HERALD_DATABASE_URL=" + db.URL,
+		"HERALD_DATABASE_URL=" + url,
 		"HERALD_ADDR=127.0.0.1:0",
 		"HERALD_SHUTDOWN_TIMEOUT=5s",
 		"PATH=/usr/bin", // not Herald's: ignored
@@ -134,43 +136,46 @@ func newClient(t *testing.T, url, key string) *client.ClientWithResponses {
 func TestServeMakesAKeyOnceAndServesTheAPI(t *testing.T) {
 	t.Parallel()
 
-	db := testdb.Empty(t)
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		first := start(t, environ(db.URL), "serve")
+		url := first.await(t, listeningRe)
+		key := first.await(t, keyRe)
 
-	first := start(t, environ(db), "serve")
-	url := first.await(t, listeningRe)
-	key := first.await(t, keyRe)
+		c := newClient(t, url, key)
+		put, err := c.PutTenantWithResponse(t.Context(), "acme", client.TenantInput{})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, put.StatusCode(), string(put.Body))
 
-	c := newClient(t, url, key)
-	put, err := c.PutTenantWithResponse(t.Context(), "acme", client.TenantInput{})
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, put.StatusCode(), string(put.Body))
+		created, err := c.CreateEndpointWithResponse(t.Context(), "acme",
+			client.EndpointInput{Url: "https://example.com/webhooks"})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
+		require.NoError(t, first.stop(t))
+		require.NotContains(t, first.stderr.String(), key, "the key must not reach the log")
 
-	created, err := c.CreateEndpointWithResponse(t.Context(), "acme",
-		client.EndpointInput{Url: "https://example.com/webhooks"})
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
-	require.NoError(t, first.stop(t))
-	require.NotContains(t, first.stderr.String(), key, "the key must not reach the log")
+		// A restart keeps everything and prints no new key.
+		second := start(t, environ(db.URL), "serve")
+		url = second.await(t, listeningRe)
+		require.NotContains(t, second.stdout.String(), "hk_")
 
-	// A restart keeps everything and prints no new key.
-	second := start(t, environ(db), "serve")
-	url = second.await(t, listeningRe)
-	require.NotContains(t, second.stdout.String(), "hk_")
-
-	got, err := newClient(t, url, key).GetEndpointWithResponse(t.Context(), "acme", created.JSON201.Id)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, got.StatusCode())
-	require.Equal(t, "https://example.com/webhooks", got.JSON200.Url)
-	require.NoError(t, second.stop(t))
+		got, err := newClient(t, url, key).GetEndpointWithResponse(t.Context(), "acme", created.JSON201.Id)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, got.StatusCode())
+		require.Equal(t, "https://example.com/webhooks", got.JSON200.Url)
+		require.NoError(t, second.stop(t))
+	})
 }
+
+// The api and worker tests below run on PostgreSQL only: herald runs them
+// apart on PostgreSQL alone, since a SQLite file admits one process, herald
+// serve (see TestAPIAndWorkerAloneRefuseSQLite).
 
 func TestAPIWithConfiguredKey(t *testing.T) {
 	t.Parallel()
 
 	const key = "a-configured-key-of-some-length"
 
-	db := testdb.Empty(t)
-	r := start(t, environ(db, "HERALD_API_KEY="+key, "HERALD_LOG_FORMAT=json"), "api")
+	r := start(t, environ(testdb.Empty(t).URL, "HERALD_API_KEY="+key, "HERALD_LOG_FORMAT=json"), "api")
 	url := r.await(t, listeningRe)
 
 	res, err := newClient(t, url, key).ListTenantsWithResponse(t.Context(), nil)
@@ -188,16 +193,14 @@ func TestAPIWithConfiguredKey(t *testing.T) {
 func TestAPIWithoutAnyKeyRefusesToStart(t *testing.T) {
 	t.Parallel()
 
-	db := testdb.Empty(t)
-	err := cli.Run(t.Context(), []string{"api"}, environ(db), &buffer{}, &buffer{})
+	err := cli.Run(t.Context(), []string{"api"}, environ(testdb.Empty(t).URL), &buffer{}, &buffer{})
 	require.ErrorContains(t, err, "no API key: set HERALD_API_KEY")
 }
 
 func TestWorkerStartsAndStops(t *testing.T) {
 	t.Parallel()
 
-	db := testdb.Empty(t)
-	r := start(t, environ(db, "HERALD_LOG_LEVEL=debug"), "worker")
+	r := start(t, environ(testdb.Empty(t).URL, "HERALD_LOG_LEVEL=debug"), "worker")
 
 	require.Eventually(t, func() bool {
 		return strings.Contains(r.stderr.String(), "River client started")
@@ -205,27 +208,53 @@ func TestWorkerStartsAndStops(t *testing.T) {
 	require.NoError(t, r.stop(t))
 }
 
+// TestMigrate runs the migrate commands on each backend, and checks that
+// SQLite and PostgreSQL print the same versions at every step.
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 
-	db := testdb.Empty(t)
-	run := func(args ...string) string {
-		t.Helper()
+	var (
+		mu          sync.Mutex
+		transcripts = map[string][]string{}
+	)
 
-		var stdout buffer
-		require.NoError(t, cli.Run(t.Context(), args, environ(db), &stdout, &buffer{}))
+	// The subtests run in parallel and are done when the cleanup runs.
+	t.Cleanup(func() {
+		if t.Failed() || len(transcripts) < 2 {
+			return // a subtest failed, or PostgreSQL is not set up
+		}
 
-		return stdout.String()
-	}
+		require.Equal(t, transcripts["postgres"], transcripts["sqlite"],
+			"SQLite and PostgreSQL print different versions")
+	})
 
-	require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "version"))
-	latest := schema.Latest()
-	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]\d*\n$`, latest),
-		run("migrate", "up"))
-	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]`, latest-1),
-		run("migrate", "down"))
-	require.Regexp(t, fmt.Sprintf(`^herald schema version %d\n`, latest), run("migrate", "up"))
-	require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "down", "--all"))
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		var printed []string
+
+		run := func(args ...string) string {
+			t.Helper()
+
+			var stdout buffer
+			require.NoError(t, cli.Run(t.Context(), args, environ(db.URL), &stdout, &buffer{}))
+			printed = append(printed, stdout.String())
+
+			return stdout.String()
+		}
+
+		require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "version"))
+		latest := schema.Latest()
+		require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]\d*\n$`, latest),
+			run("migrate", "up"))
+		require.Equal(t, printed[1], run("migrate", "version"))
+		require.Regexp(t, fmt.Sprintf(`^herald schema version %d\nriver schema version [1-9]`, latest-1),
+			run("migrate", "down"))
+		require.Regexp(t, fmt.Sprintf(`^herald schema version %d\n`, latest), run("migrate", "up"))
+		require.Equal(t, "herald schema version 0\nriver schema version 0\n", run("migrate", "down", "--all"))
+
+		mu.Lock()
+		transcripts[db.Name] = printed
+		mu.Unlock()
+	})
 }
 
 func TestInvalidConfiguration(t *testing.T) {
@@ -236,7 +265,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		environ []string
 		want    string
 	}{
-		{"no database", nil, "HERALD_DATABASE_URL must be set"},
+		{"bad scheme", []string{"HERALD_DATABASE_URL=mysql://x"}, "HERALD_DATABASE_URL: scheme \"mysql\""},
 		{"bad format", []string{"HERALD_DATABASE_URL=postgres://x", "HERALD_LOG_FORMAT=xml"}, "HERALD_LOG_FORMAT"},
 		{"typo", []string{"HERALD_DATABASE_URL=postgres://x", "HERALD_ADRESS=:1"}, "HERALD_ADRESS is not a known variable"}, //nolint:misspell // the typo is the test
 		{"unreachable database", []string{"HERALD_DATABASE_URL=postgres://u:hunter2@127.0.0.1:1/x"}, "connect to database 127.0.0.1:1/x"},
@@ -262,4 +291,14 @@ func TestVersionAndHelp(t *testing.T) {
 	require.NoError(t, cli.Run(t.Context(), []string{"--help"}, nil, &stdout, &buffer{}))
 	require.Contains(t, stdout.String(), "HERALD_DATABASE_URL")
 	require.Contains(t, stdout.String(), "serve")
+}
+
+func TestAPIAndWorkerAloneRefuseSQLite(t *testing.T) {
+	t.Parallel()
+
+	for _, command := range []string{"api", "worker"} {
+		environ := []string{"HERALD_DATABASE_URL=" + testdb.SQLiteURL(t), "HERALD_API_KEY=a-key-of-some-length-here"}
+		err := cli.Run(t.Context(), []string{command}, environ, &buffer{}, &buffer{})
+		require.ErrorContains(t, err, "a SQLite database runs in one process: use herald serve")
+	}
 }

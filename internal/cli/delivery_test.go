@@ -29,10 +29,10 @@ type deliveryBundle struct {
 	log []*buffer
 }
 
-// setupDelivery runs herald serve on a fresh schema with a short retry
-// schedule, receivers on 127.0.0.1 allowed, and more HERALD_* variables,
-// which win over those; it makes the tenant "acme".
-func setupDelivery(t *testing.T, more ...string) *deliveryBundle {
+// setupDelivery runs herald serve on the empty database at url with a short
+// retry schedule, receivers on 127.0.0.1 allowed, and more HERALD_*
+// variables, which win over those; it makes the tenant "acme".
+func setupDelivery(t *testing.T, url string, more ...string) *deliveryBundle {
 	t.Helper()
 
 	vars := append([]string{
@@ -40,11 +40,8 @@ func setupDelivery(t *testing.T, more ...string) *deliveryBundle {
 		"HERALD_RETRY_SCHEDULE=200ms,200ms",
 	}, more...)
 
-	r := start(t, environ(testdb.Empty(t), vars...), "serve")
-	url := r.await(t, listeningRe)
-	key := r.await(t, keyRe)
-
-	b := newBundle(t, url, key, "acme")
+	r := start(t, environ(url, vars...), "serve")
+	b := newBundle(t, r.await(t, listeningRe), r.await(t, keyRe))
 	b.log = []*buffer{r.stderr}
 
 	return b
@@ -60,13 +57,13 @@ func (b *deliveryBundle) String() string {
 	return logs.String()
 }
 
-// newBundle makes the tenant through the API at url.
-func newBundle(t *testing.T, url, key, tenant string) *deliveryBundle {
+// newBundle makes the tenant "acme" through the API at url.
+func newBundle(t *testing.T, url, key string) *deliveryBundle {
 	t.Helper()
 
-	b := &deliveryBundle{api: newClient(t, url, key), tenant: tenant}
+	b := &deliveryBundle{api: newClient(t, url, key), tenant: "acme"}
 
-	res, err := b.api.PutTenantWithResponse(t.Context(), tenant, client.TenantInput{})
+	res, err := b.api.PutTenantWithResponse(t.Context(), b.tenant, client.TenantInput{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, res.StatusCode(), string(res.Body))
 
@@ -245,216 +242,225 @@ func newSecret(t *testing.T) string {
 func TestDeliveryToMatchingEndpoints(t *testing.T) {
 	t.Parallel()
 
-	var (
-		b        = setupDelivery(t)
-		wild     = newReceiver(t)
-		exact    = newReceiver(t)
-		other    = newReceiver(t)
-		disabled = newReceiver(t)
-	)
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		var (
+			b        = setupDelivery(t, db.URL)
+			wild     = newReceiver(t)
+			exact    = newReceiver(t)
+			other    = newReceiver(t)
+			disabled = newReceiver(t)
+		)
 
-	toWild := b.endpoint(t, wild, client.EndpointInput{
-		EventTypes: &[]string{"invoice.*"},
-		Headers:    &client.Headers{"X-Receiver-Token": "wild-token"},
+		toWild := b.endpoint(t, wild, client.EndpointInput{
+			EventTypes: &[]string{"invoice.*"},
+			Headers:    &client.Headers{"X-Receiver-Token": "wild-token"},
+		})
+		toExact := b.endpoint(t, exact, client.EndpointInput{
+			EventTypes: &[]string{"invoice.paid"},
+			Headers:    &client.Headers{"X-Receiver-Token": "exact-token"},
+		})
+		b.endpoint(t, other, client.EndpointInput{EventTypes: &[]string{"customer.created"}})
+		b.endpoint(t, disabled, client.EndpointInput{Disabled: new(true)})
+
+		// Odd spacing, keys out of order and characters a JSON encoder escapes:
+		// the receivers must get these bytes unchanged.
+		const payload = `{ "zeta":1,"alpha" : [ 1,2 ,3 ],  "note":"<b>caf\u00e9 & tea</b>","nested":{"b":true ,"a":null} }`
+
+		published := b.publish(t, "invoice.paid", payload)
+		require.Equal(t, 2, published.EndpointCount)
+
+		m := b.settled(t, published.Id)
+		require.Len(t, m.Deliveries, 2)
+
+		for _, to := range []struct {
+			r      *receiver
+			ep     client.Endpoint
+			header string
+		}{{wild, toWild, "wild-token"}, {exact, toExact, "exact-token"}} {
+			d := deliveryTo(t, m, to.ep.Id)
+			require.Equal(t, client.DeliveryStatusSucceeded, d.Status)
+			require.Equal(t, 1, d.Attempts)
+
+			got := to.r.received()
+			require.Len(t, got, 1, "exactly one request to %s", to.ep.Url)
+
+			req := got[0]
+			require.Equal(t, http.MethodPost, req.method)
+			//nolint:testifylint // the bytes must match, not only their JSON meaning
+			require.Equal(t, payload, string(req.body))
+			require.Equal(t, "application/json", req.header.Get("Content-Type"))
+			require.Regexp(t, `^Herald/\S+$`, req.header.Get("User-Agent"))
+			require.Equal(t, to.header, req.header.Get("X-Receiver-Token"))
+			require.Equal(t, published.Id, req.id())
+
+			wh, err := standardwebhooks.NewWebhook(b.secret(t, to.ep.Id))
+			require.NoError(t, err)
+			require.NoError(t, wh.Verify(req.body, req.header))
+		}
+
+		require.Empty(t, other.received())
+		require.Empty(t, disabled.received())
+
+		attempts := b.attempts(t, published.Id)
+		require.Len(t, attempts, 2)
+
+		for _, a := range attempts {
+			require.True(t, a.Succeeded)
+			require.NotNil(t, a.StatusCode)
+			require.Equal(t, http.StatusOK, *a.StatusCode)
+			require.Equal(t, 1, a.Attempt)
+			require.Nil(t, a.NextAttemptAt)
+		}
+
+		require.ElementsMatch(t, []string{toWild.Id, toExact.Id},
+			[]string{attempts[0].EndpointId, attempts[1].EndpointId})
+
+		// "invoice.*" covers what is under "invoice.", not "invoices.".
+		unmatched := b.publish(t, "invoices.paid", `{}`)
+		require.Zero(t, unmatched.EndpointCount)
+		require.Empty(t, b.message(t, unmatched.Id).Deliveries)
 	})
-	toExact := b.endpoint(t, exact, client.EndpointInput{
-		EventTypes: &[]string{"invoice.paid"},
-		Headers:    &client.Headers{"X-Receiver-Token": "exact-token"},
-	})
-	b.endpoint(t, other, client.EndpointInput{EventTypes: &[]string{"customer.created"}})
-	b.endpoint(t, disabled, client.EndpointInput{Disabled: new(true)})
-
-	// Odd spacing, keys out of order and characters a JSON encoder escapes:
-	// the receivers must get these bytes unchanged.
-	const payload = `{ "zeta":1,"alpha" : [ 1,2 ,3 ],  "note":"<b>caf\u00e9 & tea</b>","nested":{"b":true ,"a":null} }`
-
-	published := b.publish(t, "invoice.paid", payload)
-	require.Equal(t, 2, published.EndpointCount)
-
-	m := b.settled(t, published.Id)
-	require.Len(t, m.Deliveries, 2)
-
-	for _, to := range []struct {
-		r      *receiver
-		ep     client.Endpoint
-		header string
-	}{{wild, toWild, "wild-token"}, {exact, toExact, "exact-token"}} {
-		d := deliveryTo(t, m, to.ep.Id)
-		require.Equal(t, client.DeliveryStatusSucceeded, d.Status)
-		require.Equal(t, 1, d.Attempts)
-
-		got := to.r.received()
-		require.Len(t, got, 1, "exactly one request to %s", to.ep.Url)
-
-		req := got[0]
-		require.Equal(t, http.MethodPost, req.method)
-		//nolint:testifylint // the bytes must match, not only their JSON meaning
-		require.Equal(t, payload, string(req.body))
-		require.Equal(t, "application/json", req.header.Get("Content-Type"))
-		require.Regexp(t, `^Herald/\S+$`, req.header.Get("User-Agent"))
-		require.Equal(t, to.header, req.header.Get("X-Receiver-Token"))
-		require.Equal(t, published.Id, req.id())
-
-		wh, err := standardwebhooks.NewWebhook(b.secret(t, to.ep.Id))
-		require.NoError(t, err)
-		require.NoError(t, wh.Verify(req.body, req.header))
-	}
-
-	require.Empty(t, other.received())
-	require.Empty(t, disabled.received())
-
-	attempts := b.attempts(t, published.Id)
-	require.Len(t, attempts, 2)
-
-	for _, a := range attempts {
-		require.True(t, a.Succeeded)
-		require.NotNil(t, a.StatusCode)
-		require.Equal(t, http.StatusOK, *a.StatusCode)
-		require.Equal(t, 1, a.Attempt)
-		require.Nil(t, a.NextAttemptAt)
-	}
-
-	require.ElementsMatch(t, []string{toWild.Id, toExact.Id},
-		[]string{attempts[0].EndpointId, attempts[1].EndpointId})
-
-	// "invoice.*" covers what is under "invoice.", not "invoices.".
-	unmatched := b.publish(t, "invoices.paid", `{}`)
-	require.Zero(t, unmatched.EndpointCount)
-	require.Empty(t, b.message(t, unmatched.Id).Deliveries)
 }
 
 func TestDeliverySignedWithEverySecretDuringRotation(t *testing.T) {
 	t.Parallel()
 
-	var (
-		b  = setupDelivery(t)
-		r  = newReceiver(t)
-		ep = b.endpoint(t, r, client.EndpointInput{})
-	)
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		var (
+			b  = setupDelivery(t, db.URL)
+			r  = newReceiver(t)
+			ep = b.endpoint(t, r, client.EndpointInput{})
+		)
 
-	previous := b.secret(t, ep.Id)
+		previous := b.secret(t, ep.Id)
 
-	rotated, err := b.api.RotateEndpointSecretWithResponse(t.Context(), b.tenant, ep.Id, client.SecretRotation{})
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, rotated.StatusCode(), string(rotated.Body))
-
-	current := rotated.JSON200.Key
-	require.NotEqual(t, previous, current)
-	require.Equal(t, current, b.secret(t, ep.Id))
-	require.NotNil(t, rotated.JSON200.PreviousExpiresAt)
-
-	r.trust(current, previous)
-	published := b.publish(t, "invoice.paid", `{"n":1}`)
-
-	req := r.await(t, 1)[0]
-	require.Equal(t, published.Id, req.id())
-
-	signatures := strings.Split(req.header.Get(standardwebhooks.HeaderWebhookSignature), " ")
-	require.Len(t, signatures, 2)
-
-	for _, s := range signatures {
-		require.True(t, strings.HasPrefix(s, "v1,"), s)
-	}
-
-	for _, secret := range []string{current, previous} {
-		wh, err := standardwebhooks.NewWebhook(secret)
+		rotated, err := b.api.RotateEndpointSecretWithResponse(t.Context(), b.tenant, ep.Id, client.SecretRotation{})
 		require.NoError(t, err)
-		require.NoError(t, wh.Verify(req.body, req.header))
-	}
+		require.Equal(t, http.StatusOK, rotated.StatusCode(), string(rotated.Body))
 
-	stranger, err := standardwebhooks.NewWebhook(newSecret(t))
-	require.NoError(t, err)
-	require.ErrorIs(t, stranger.Verify(req.body, req.header), standardwebhooks.ErrNoMatchingSignature)
+		current := rotated.JSON200.Key
+		require.NotEqual(t, previous, current)
+		require.Equal(t, current, b.secret(t, ep.Id))
+		require.NotNil(t, rotated.JSON200.PreviousExpiresAt)
+
+		r.trust(current, previous)
+		published := b.publish(t, "invoice.paid", `{"n":1}`)
+
+		req := r.await(t, 1)[0]
+		require.Equal(t, published.Id, req.id())
+
+		signatures := strings.Split(req.header.Get(standardwebhooks.HeaderWebhookSignature), " ")
+		require.Len(t, signatures, 2)
+
+		for _, s := range signatures {
+			require.True(t, strings.HasPrefix(s, "v1,"), s)
+		}
+
+		for _, secret := range []string{current, previous} {
+			wh, err := standardwebhooks.NewWebhook(secret)
+			require.NoError(t, err)
+			require.NoError(t, wh.Verify(req.body, req.header))
+		}
+
+		stranger, err := standardwebhooks.NewWebhook(newSecret(t))
+		require.NoError(t, err)
+		require.ErrorIs(t, stranger.Verify(req.body, req.header), standardwebhooks.ErrNoMatchingSignature)
+	})
 }
 
 func TestPublishWithAnEventIDDeliversOnce(t *testing.T) {
 	t.Parallel()
 
-	b := setupDelivery(t)
-	r := newReceiver(t)
-	b.endpoint(t, r, client.EndpointInput{})
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		b := setupDelivery(t, db.URL)
+		r := newReceiver(t)
+		b.endpoint(t, r, client.EndpointInput{})
 
-	const body = `{"event_type":"invoice.paid","event_id":"evt-1","payload":{"n":1}}`
+		const body = `{"event_type":"invoice.paid","event_id":"evt-1","payload":{"n":1}}`
 
-	first := b.publishBody(t, body)
-	require.Equal(t, http.StatusAccepted, first.StatusCode(), string(first.Body))
+		first := b.publishBody(t, body)
+		require.Equal(t, http.StatusAccepted, first.StatusCode(), string(first.Body))
 
-	again := b.publishBody(t, body)
-	require.Equal(t, http.StatusOK, again.StatusCode(), string(again.Body))
-	require.Equal(t, first.JSON202.Id, again.JSON200.Id)
-	require.Equal(t, 1, again.JSON200.EndpointCount)
+		again := b.publishBody(t, body)
+		require.Equal(t, http.StatusOK, again.StatusCode(), string(again.Body))
+		require.Equal(t, first.JSON202.Id, again.JSON200.Id)
+		require.Equal(t, 1, again.JSON200.EndpointCount)
 
-	b.settled(t, first.JSON202.Id)
-	require.Len(t, r.received(), 1)
+		b.settled(t, first.JSON202.Id)
+		require.Len(t, r.received(), 1)
 
-	for _, other := range []string{
-		`{"event_type":"invoice.paid","event_id":"evt-1","payload":{"n":2}}`,
-		`{"event_type":"invoice.voided","event_id":"evt-1","payload":{"n":1}}`,
-	} {
-		res := b.publishBody(t, other)
-		p := requireProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "")
-		require.Equal(t, "urn:herald:problem:conflict", p.Type)
-	}
-
-	// Five publishes of one event at once: one of them publishes it.
-	const racing = `{"event_type":"invoice.paid","event_id":"evt-2","payload":{"n":3}}`
-
-	var (
-		wg      sync.WaitGroup
-		ready   = make(chan struct{})
-		results = make([]*client.PublishMessageResponse, 5)
-		errs    = make([]error, 5)
-	)
-
-	for i := range results {
-		wg.Go(func() {
-			<-ready
-			results[i], errs[i] = b.api.PublishMessageWithBodyWithResponse(t.Context(), b.tenant,
-				"application/json", strings.NewReader(racing))
-		})
-	}
-
-	close(ready)
-	wg.Wait()
-
-	ids := make([]string, 0, len(results))
-	statuses := make([]string, 0, len(results))
-
-	for i, res := range results {
-		require.NoError(t, errs[i])
-		statuses = append(statuses, res.Status())
-
-		switch res.StatusCode() {
-		case http.StatusAccepted:
-			ids = append(ids, res.JSON202.Id)
-		case http.StatusOK:
-			ids = append(ids, res.JSON200.Id)
+		for _, other := range []string{
+			`{"event_type":"invoice.paid","event_id":"evt-1","payload":{"n":2}}`,
+			`{"event_type":"invoice.voided","event_id":"evt-1","payload":{"n":1}}`,
+		} {
+			res := b.publishBody(t, other)
+			p := requireProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "")
+			require.Equal(t, "urn:herald:problem:conflict", p.Type)
 		}
-	}
 
-	require.ElementsMatch(t, []string{"202 Accepted", "200 OK", "200 OK", "200 OK", "200 OK"}, statuses)
-	require.Len(t, slices.Compact(ids), 1, "every publish answers the same message")
+		// Five publishes of one event at once: one of them publishes it.
+		const racing = `{"event_type":"invoice.paid","event_id":"evt-2","payload":{"n":3}}`
 
-	b.settled(t, ids[0])
+		var (
+			wg      sync.WaitGroup
+			ready   = make(chan struct{})
+			results = make([]*client.PublishMessageResponse, 5)
+			errs    = make([]error, 5)
+		)
 
-	got := r.received()
-	require.Len(t, got, 2)
-	require.Equal(t, ids[0], got[1].id())
+		for i := range results {
+			wg.Go(func() {
+				<-ready
+				results[i], errs[i] = b.api.PublishMessageWithBodyWithResponse(t.Context(), b.tenant,
+					"application/json", strings.NewReader(racing))
+			})
+		}
+
+		close(ready)
+		wg.Wait()
+
+		ids := make([]string, 0, len(results))
+		statuses := make([]string, 0, len(results))
+
+		for i, res := range results {
+			require.NoError(t, errs[i])
+			statuses = append(statuses, res.Status())
+
+			switch res.StatusCode() {
+			case http.StatusAccepted:
+				ids = append(ids, res.JSON202.Id)
+			case http.StatusOK:
+				ids = append(ids, res.JSON200.Id)
+			}
+		}
+
+		require.ElementsMatch(t, []string{"202 Accepted", "200 OK", "200 OK", "200 OK", "200 OK"}, statuses)
+		require.Len(t, slices.Compact(ids), 1, "every publish answers the same message")
+
+		b.settled(t, ids[0])
+
+		got := r.received()
+		require.Len(t, got, 2)
+		require.Equal(t, ids[0], got[1].id())
+	})
 }
 
+// TestTwoWorkersDeliverEachMessageOnce runs on PostgreSQL only: it needs an
+// api and two worker processes on one database, and a SQLite file admits
+// one Herald process at a time.
 func TestTwoWorkersDeliverEachMessageOnce(t *testing.T) {
 	t.Parallel()
 
 	const key = "a-configured-key-of-some-length"
 
-	vars := environ(testdb.Empty(t),
+	vars := environ(testdb.Empty(t).URL,
 		"HERALD_API_KEY="+key,
 		"HERALD_ALLOWED_NETWORKS=127.0.0.0/8",
 		"HERALD_RETRY_SCHEDULE=200ms,200ms",
 	)
 
 	api := start(t, vars, "api")
-	b := newBundle(t, api.await(t, listeningRe), key, "acme")
+	b := newBundle(t, api.await(t, listeningRe), key)
 	workers := []*running{start(t, vars, "worker"), start(t, vars, "worker")}
 	b.log = []*buffer{api.stderr, workers[0].stderr, workers[1].stderr}
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/heraldhq/herald/internal/schema"
 )
 
 func (e env) migrateCommand() *cobra.Command {
@@ -23,7 +21,7 @@ func (e env) migrateCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.migrate(cmd, func(db *migrator) error {
-				return schema.Down(cmd.Context(), db.pool, db.logger, all)
+				return db.db.down(cmd.Context(), db.logger, all)
 			})
 		},
 	}
@@ -36,7 +34,7 @@ func (e env) migrateCommand() *cobra.Command {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return e.migrate(cmd, func(db *migrator) error {
-					return schema.Up(cmd.Context(), db.pool, db.logger)
+					return db.db.up(cmd.Context(), db.logger)
 				})
 			},
 		},
@@ -80,7 +78,7 @@ func (e env) migrate(cmd *cobra.Command, fn func(*migrator) error) error {
 }
 
 func (p *process) printVersion(cmd *cobra.Command) error {
-	status, err := schema.Version(cmd.Context(), p.pool, p.logger)
+	status, err := p.db.version(cmd.Context(), p.logger)
 	if err != nil {
 		return err //nolint:wrapcheck // schema wraps its errors
 	}

@@ -11,8 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/postgres"
-	"github.com/heraldhq/herald/internal/schema"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // process is what every long-running command shares: its configuration,
@@ -21,8 +20,8 @@ type process struct {
 	env    env
 	cfg    config.Config
 	logger *slog.Logger
-	pool   *pgxpool.Pool
-	store  *postgres.Store
+	db     *database
+	store  store.Store
 }
 
 // start reads the configuration, connects to the database and, unless told
@@ -36,14 +35,14 @@ func (e env) start(ctx context.Context, name string) (*process, error) {
 	p := &process{env: e, cfg: cfg, logger: newLogger(cfg.LogFormat, cfg.LogLevel, e.stderr)}
 	p.logger.InfoContext(ctx, "herald starting", slog.String("command", name), slog.Any("config", cfg))
 
-	if p.pool, err = openPool(ctx, cfg); err != nil {
+	if p.db, err = openDatabase(ctx, cfg); err != nil {
 		return nil, err
 	}
 
-	p.store = postgres.New(p.pool)
+	p.store = p.db.store
 
 	if cfg.AutoMigrate {
-		if err := schema.Up(ctx, p.pool, p.logger); err != nil {
+		if err := p.db.up(ctx, p.logger); err != nil {
 			p.close()
 			return nil, fmt.Errorf("apply migrations: %w", err)
 		}
@@ -53,7 +52,7 @@ func (e env) start(ctx context.Context, name string) (*process, error) {
 }
 
 func (p *process) close() {
-	p.pool.Close()
+	p.db.close()
 }
 
 // keyring returns the API keys that may call the API: HERALD_API_KEY and

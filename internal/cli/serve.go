@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/version"
 	"github.com/heraldhq/herald/internal/worker"
 )
@@ -58,16 +57,31 @@ func (e env) workerCommand() *cobra.Command {
 	}
 }
 
+// errOneProcess refuses to split a SQLite installation into processes:
+// only one process may open the file, so the API alone would queue
+// deliveries that no worker could ever make.
+var errOneProcess = errors.New("a SQLite database runs in one process: use herald serve, " +
+	"or PostgreSQL to run the API and the worker apart")
+
 // run starts the API, the worker or both, and stops them when ctx is done,
 // giving work in flight HERALD_SHUTDOWN_TIMEOUT to finish.
 func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) error {
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+
+	if _, ok := cfg.SQLitePath(); ok && (!withAPI || !withWorker) {
+		return errOneProcess // before the file is created or locked
+	}
+
 	p, err := e.start(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer p.close()
 
-	jobs, err := p.riverClient(!withWorker)
+	jobs, store, err := p.riverClient(!withWorker)
 	if err != nil {
 		return err
 	}
@@ -86,7 +100,6 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 		}
 
 		fmt.Fprintf(e.stdout, "Herald API listening on http://%s\n", listener.Addr())
-		store := p.store.WithEnqueue(worker.Enqueue(jobs))
 		group.Go(func() error { return p.serveAPI(ctx, listener, keyring, store) })
 	}
 
@@ -144,7 +157,7 @@ func (p *process) serveAPI(
 
 // riverClient returns the River client of the process: one that only
 // queues jobs when insertOnly, else one that also works them.
-func (p *process) riverClient(insertOnly bool) (*river.Client[pgx.Tx], error) {
+func (p *process) riverClient(insertOnly bool) (jobs, store.Store, error) {
 	// River reports its routine at Info; keep that out of the log unless
 	// debugging, since Herald's own lines say what an operator needs.
 	riverLevel := max(p.cfg.LogLevel, slog.LevelWarn)
@@ -152,8 +165,7 @@ func (p *process) riverClient(insertOnly bool) (*river.Client[pgx.Tx], error) {
 		riverLevel = p.cfg.LogLevel
 	}
 
-	client, err := worker.New(worker.Config{
-		Pool:        p.pool,
+	return p.db.jobs(worker.Config{
 		Store:       p.store,
 		Logger:      p.logger,
 		RiverLogger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
@@ -171,15 +183,10 @@ func (p *process) riverClient(insertOnly bool) (*river.Client[pgx.Tx], error) {
 			UserAgent: "Herald/" + version.String(),
 		},
 	})
-	if err != nil {
-		return nil, err //nolint:wrapcheck // already wrapped
-	}
-
-	return client, nil
 }
 
 // runWorker works jobs until ctx is done.
-func (p *process) runWorker(ctx context.Context, client *river.Client[pgx.Tx]) error {
+func (p *process) runWorker(ctx context.Context, client jobs) error {
 	if err := client.Start(ctx); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

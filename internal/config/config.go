@@ -27,10 +27,11 @@ const prefix = "HERALD_"
 
 // Config is Herald's configuration, one field per environment variable.
 type Config struct {
-	// DatabaseURL is the Postgres connection URL, with the postgres:// or
-	// postgresql:// scheme, from HERALD_DATABASE_URL. It is required. Its
-	// password is masked when the config is logged.
-	DatabaseURL string `env:"DATABASE_URL,required,notEmpty"`
+	// DatabaseURL picks the database, from HERALD_DATABASE_URL: a
+	// postgres:// or postgresql:// URL for PostgreSQL, or sqlite://PATH for
+	// a SQLite file at PATH. Defaults to "sqlite://herald.db", a file in the
+	// working directory. Its password is masked when the config is logged.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"sqlite://herald.db"`
 
 	// Addr is the host:port the API listens on, from HERALD_ADDR.
 	// Defaults to "127.0.0.1:8080".
@@ -101,6 +102,22 @@ type Config struct {
 	// 30s.
 	BreakerCooldown time.Duration `env:"BREAKER_COOLDOWN" envDefault:"30s"`
 }
+
+// SQLitePath returns the file that a sqlite:// DatabaseURL names, and
+// false when DatabaseURL is a PostgreSQL URL.
+func (c Config) SQLitePath() (string, bool) {
+	path, ok := strings.CutPrefix(c.DatabaseURL, sqliteScheme)
+	if !ok {
+		return "", false
+	}
+
+	path, _, _ = strings.Cut(path, "?")
+
+	return path, true
+}
+
+// sqliteScheme starts a DatabaseURL naming a SQLite file.
+const sqliteScheme = "sqlite://"
 
 // Networks returns AllowedNetworks parsed; Parse has checked it.
 func (c Config) Networks() []netip.Prefix {

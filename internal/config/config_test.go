@@ -142,7 +142,7 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{
 			"HERALD_DATABASE_URL", "mysql://herald:" + testPassword + "@db/herald",
-			`HERALD_DATABASE_URL: scheme "mysql" is not postgres or postgresql`,
+			`HERALD_DATABASE_URL: scheme "mysql" is not postgres, postgresql or sqlite`,
 		},
 		{
 			"HERALD_DATABASE_URL", "postgres://herald:" + testPassword + "@db:port/herald",
@@ -150,9 +150,8 @@ func TestParseInvalid(t *testing.T) {
 		},
 		{
 			"HERALD_DATABASE_URL", "db.internal/herald",
-			`HERALD_DATABASE_URL: scheme "" is not postgres or postgresql`,
+			`HERALD_DATABASE_URL: scheme "" is not postgres, postgresql or sqlite`,
 		},
-		{"HERALD_DATABASE_URL", "", "HERALD_DATABASE_URL must not be empty"},
 		{"HERALD_ADDR", "8080", "HERALD_ADDR: address 8080: missing port in address"},
 		{"HERALD_API_KEY", "short", "HERALD_API_KEY: must be at least 16 characters"},
 		{
@@ -222,17 +221,42 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	require.EqualError(t, err, strings.Join([]string{
 		"HERALD_ADRR is not a known variable",
 		"HERALD_ZZZ is not a known variable",
-		"HERALD_DATABASE_URL must be set",
 		`HERALD_LOG_LEVEL: "loud" is not one of debug, info, warn, error`,
 		`HERALD_SHUTDOWN_TIMEOUT: time: invalid duration "soon"`,
 	}, "\n"))
 }
 
-func TestParseMissingDatabaseURL(t *testing.T) {
+func TestParseDatabaseURLDefaultsToSQLite(t *testing.T) {
 	t.Parallel()
 
-	_, err := Parse(map[string]string{"HERALD_ADDR": ":8080"})
-	require.EqualError(t, err, "HERALD_DATABASE_URL must be set")
+	cfg, err := Parse(map[string]string{"HERALD_ADDR": ":8080"})
+	require.NoError(t, err)
+	require.Equal(t, "sqlite://herald.db", cfg.DatabaseURL)
+
+	path, ok := cfg.SQLitePath()
+	require.True(t, ok)
+	require.Equal(t, "herald.db", path)
+}
+
+func TestSQLitePath(t *testing.T) {
+	t.Parallel()
+
+	for url, want := range map[string]string{
+		"sqlite://herald.db":            "herald.db",
+		"sqlite:///var/lib/herald/h.db": "/var/lib/herald/h.db",
+		"sqlite://./data/h.db?mode=rwc": "./data/h.db",
+		"postgres://u@127.0.0.1/herald": "",
+	} {
+		cfg, err := Parse(map[string]string{"HERALD_DATABASE_URL": url})
+		require.NoError(t, err)
+
+		path, ok := cfg.SQLitePath()
+		require.Equal(t, want != "", ok, url)
+		require.Equal(t, want, path, url)
+	}
+
+	_, err := Parse(map[string]string{"HERALD_DATABASE_URL": "sqlite://"})
+	require.EqualError(t, err, "HERALD_DATABASE_URL: sqlite:// must be followed by the path of the database file")
 }
 
 func TestParseUnknownVariable(t *testing.T) {
@@ -254,8 +278,9 @@ func TestParseUnknownVariable(t *testing.T) {
 func TestParseNilIgnoresProcess(t *testing.T) {
 	t.Setenv("HERALD_DATABASE_URL", testURL)
 
-	_, err := Parse(nil)
-	require.EqualError(t, err, "HERALD_DATABASE_URL must be set")
+	cfg, err := Parse(nil)
+	require.NoError(t, err)
+	require.Equal(t, "sqlite://herald.db", cfg.DatabaseURL)
 }
 
 func TestLoad(t *testing.T) {

@@ -159,9 +159,17 @@ func unknownVars(environ map[string]string) []error {
 	return errs
 }
 
-// checkDatabaseURL checks that s is a Postgres URL. Its errors never
-// quote s, which may hold a password.
+// checkDatabaseURL checks that s is a PostgreSQL URL or names a SQLite
+// file. Its errors never quote s, which may hold a password.
 func checkDatabaseURL(s string) error {
+	if path, ok := strings.CutPrefix(s, sqliteScheme); ok {
+		if path == "" || strings.HasPrefix(path, "?") {
+			return errors.New("sqlite:// must be followed by the path of the database file")
+		}
+
+		return nil
+	}
+
 	u, err := url.Parse(s)
 	if err != nil {
 		if urlErr, ok := errors.AsType[*url.Error](err); ok {
@@ -170,7 +178,7 @@ func checkDatabaseURL(s string) error {
 		return fmt.Errorf("not a valid URL: %w", err)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return fmt.Errorf("scheme %q is not postgres or postgresql", u.Scheme)
+		return fmt.Errorf("scheme %q is not postgres, postgresql or sqlite", u.Scheme)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ type Var struct {
 // [Vars]. A test checks that it covers every field of [Config] and no
 // more.
 var descriptions = map[string]string{
-	"HERALD_DATABASE_URL":         "Postgres URL (postgres:// or postgresql://). Required.",
+	"HERALD_DATABASE_URL":         "Database: postgres://... for PostgreSQL, or sqlite://PATH for a SQLite file.",
 	"HERALD_ADDR":                 "Address the API listens on, as host:port.",
 	"HERALD_API_KEY":              "Admin API key, at least 16 characters.",
 	"HERALD_LOG_LEVEL":            "Lowest level logged: debug, info, warn or error.",

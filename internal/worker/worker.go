@@ -9,13 +9,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/postgres"
 )
 
 const (
@@ -45,9 +42,6 @@ type Store interface {
 
 // Config configures [New].
 type Config struct {
-	// Pool is the database River runs on. Required.
-	Pool *pgxpool.Pool
-
 	// Store is what the jobs read and write. Required.
 	Store Store
 
@@ -73,9 +67,10 @@ type Config struct {
 	PruneInterval time.Duration
 }
 
-// New returns a River client that queues Herald's jobs and, unless
-// InsertOnly, works them once started.
-func New(cfg Config) (*river.Client[pgx.Tx], error) {
+// New returns a River client on driver that queues Herald's jobs and,
+// unless InsertOnly, works them once started. TTx is the driver's
+// transaction type: pgx.Tx on PostgreSQL, *sql.Tx on SQLite.
+func New[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*river.Client[TTx], error) {
 	riverCfg := &river.Config{
 		Logger:            cfg.RiverLogger,
 		Workers:           workers(cfg),
@@ -102,7 +97,7 @@ func New(cfg Config) (*river.Client[pgx.Tx], error) {
 		}
 	}
 
-	client, err := river.NewClient(riverpgxv5.New(cfg.Pool), riverCfg)
+	client, err := river.NewClient(driver, riverCfg)
 	if err != nil {
 		return nil, fmt.Errorf("new river client: %w", err)
 	}
@@ -123,10 +118,12 @@ func workers(cfg Config) *river.Workers {
 }
 
 // Enqueue returns the function that queues, inside a publishing
-// transaction, one delivery job per endpoint of a message. River writes
-// them with COPY, in one round trip.
-func Enqueue(client *river.Client[pgx.Tx]) postgres.EnqueueFunc {
-	return func(ctx context.Context, tx pgx.Tx, messageID string, endpointIDs []string) error {
+// transaction, one delivery job per endpoint of a message. On PostgreSQL
+// River writes them with COPY, in one round trip.
+func Enqueue[TTx any](
+	client *river.Client[TTx],
+) func(ctx context.Context, tx TTx, messageID string, endpointIDs []string) error {
+	return func(ctx context.Context, tx TTx, messageID string, endpointIDs []string) error {
 		params := make([]river.InsertManyParams, len(endpointIDs))
 		for i, id := range endpointIDs {
 			params[i] = river.InsertManyParams{Args: delivery.Args{MessageID: messageID, EndpointID: id}}

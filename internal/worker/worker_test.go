@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/internal/postgres"
@@ -36,8 +37,7 @@ func TestPruneSecretsRunsOnStart(t *testing.T) {
 	}
 	require.NoError(t, store.CreateEndpoint(t.Context(), e))
 
-	client, err := worker.New(worker.Config{
-		Pool:   db.Pool,
+	client, err := worker.New(riverpgxv5.New(db.Pool), worker.Config{
 		Store:  store,
 		Logger: slog.New(slog.DiscardHandler),
 	})

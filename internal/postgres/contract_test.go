@@ -1,0 +1,31 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/internal/postgres"
+	"github.com/heraldhq/herald/internal/store/storetest"
+	"github.com/heraldhq/herald/internal/testdb"
+)
+
+// TestContract runs the storage contract against PostgreSQL, each test in
+// a schema of its own.
+func TestContract(t *testing.T) {
+	t.Parallel()
+
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
+		t.Helper()
+
+		db := testdb.New(t)
+		rec := storetest.NewRecorder()
+		s := postgres.New(db.Pool).WithEnqueue(
+			func(_ context.Context, _ pgx.Tx, messageID string, endpointIDs []string) error {
+				return rec.Record(messageID, endpointIDs)
+			})
+
+		return rec.Harness(s)
+	})
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/internal/messages"
+)
+
+// LoadTarget reads the delivery of message to endpoint with its payload and
+// endpoint in one query, or returns [messages.ErrNotFound] when the
+// delivery is gone (its message or endpoint was deleted).
+func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
+	const query = "SELECT d.status, d.attempts, m.payload, " + endpointColumns + `
+		FROM deliveries d
+		JOIN messages m ON m.id = d.message_id
+		JOIN endpoints e ON e.id = d.endpoint_id
+		WHERE d.message_id = ? AND d.endpoint_id = ?`
+
+	var t messages.Target
+
+	row := s.db.QueryRowContext(ctx, query, messageID, endpointID)
+
+	e, err := scanEndpointAfter(row, &t.Delivery.Status, &t.Delivery.Attempts, bytesColumn{&t.Payload})
+	if errors.Is(err, sql.ErrNoRows) {
+		return messages.Target{}, messages.ErrNotFound
+	}
+
+	if err != nil {
+		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
+	}
+
+	t.Endpoint = e
+	t.Delivery.MessageID, t.Delivery.EndpointID = messageID, endpointID
+
+	return t, nil
+}
+
+// RecordAttempt stores a and sets its delivery's state, in one
+// transaction. reason says why a failed delivery was given up.
+func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return recordAttempt(ctx, tx, a, status, reason)
+	})
+}
+
+func recordAttempt(ctx context.Context, tx *sql.Tx, a messages.Attempt, status messages.Status, reason string) error {
+	const insert = `INSERT INTO attempts (id, message_id, endpoint_id, attempt, started_at,
+			duration_us, status_code, response_body, error, succeeded, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), COALESCE(?, X''), ?, ?, ?)`
+
+	_, err := tx.ExecContext(ctx, insert, a.ID, a.MessageID, a.EndpointID, a.Number,
+		micros(a.StartedAt), a.Duration.Microseconds(), a.StatusCode, a.ResponseBody, a.Error,
+		a.Succeeded, nullMicros(a.NextAttemptAt))
+	if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+
+	// The delivery changed when the attempt ended.
+	const update = `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
+		reason = ?, updated_at = ? WHERE message_id = ? AND endpoint_id = ?`
+
+	_, err = tx.ExecContext(ctx, update, string(status), a.Number, nullMicros(a.NextAttemptAt),
+		reason, micros(a.StartedAt)+a.Duration.Microseconds(), a.MessageID, a.EndpointID)
+	if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+
+	return nil
+}
+
+// RecordGone stores a, the attempt answered 410 Gone, fails its delivery,
+// disables the endpoint for reason and fails every delivery to it still
+// pending, all in one transaction: either the endpoint is disabled with
+// its attempt on record, or nothing changed and the job can try again.
+func (s *Store) RecordGone(ctx context.Context, a messages.Attempt, reason string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := recordAttempt(ctx, tx, a, messages.StatusFailed, reason); err != nil {
+			return err
+		}
+
+		return disableEndpoint(ctx, tx, a.EndpointID, reason)
+	})
+}
+
+// FailDelivery gives up the delivery of message to endpoint without an
+// attempt, for reason.
+func (s *Store) FailDelivery(ctx context.Context, messageID, endpointID, reason string) error {
+	const query = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = ?,
+		updated_at = ? WHERE message_id = ? AND endpoint_id = ? AND status = 'pending'`
+
+	_, err := s.db.ExecContext(ctx, query, reason, micros(time.Now()), messageID, endpointID)
+	if err != nil {
+		return fmt.Errorf("fail delivery: %w", err)
+	}
+
+	return nil
+}
+
+// DisableEndpoint disables the endpoint for reason and gives up every
+// delivery to it still pending, in one transaction.
+func (s *Store) DisableEndpoint(ctx context.Context, endpointID, reason string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return disableEndpoint(ctx, tx, endpointID, reason)
+	})
+}
+
+func disableEndpoint(ctx context.Context, tx *sql.Tx, endpointID, reason string) error {
+	now := micros(time.Now())
+
+	const disable = `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?
+		WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, disable, reason, now, endpointID); err != nil {
+		return fmt.Errorf("disable endpoint: %w", err)
+	}
+
+	const fail = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = ?,
+		updated_at = ? WHERE endpoint_id = ? AND status = 'pending'`
+	if _, err := tx.ExecContext(ctx, fail, "endpoint disabled: "+reason, now, endpointID); err != nil {
+		return fmt.Errorf("fail pending deliveries: %w", err)
+	}
+
+	return nil
+}

@@ -1,0 +1,222 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/heraldhq/herald/internal/messages"
+	"github.com/heraldhq/herald/internal/subscriptions"
+)
+
+// EnqueueFunc queues, inside the publishing transaction, one delivery job
+// for each endpoint a message goes to. It must run every query through tx:
+// the database has one connection, and tx holds it.
+type EnqueueFunc func(ctx context.Context, tx *sql.Tx, messageID string, endpointIDs []string) error
+
+// WithEnqueue returns a copy of s that queues delivery jobs through
+// enqueue when it publishes.
+func (s *Store) WithEnqueue(enqueue EnqueueFunc) *Store {
+	c := *s
+	c.enqueue = enqueue
+
+	return &c
+}
+
+// PublishMessage stores m, a pending delivery for every enabled endpoint of
+// its tenant whose filter matches its event type, and their jobs, all in one
+// transaction. A reused event id answers the original message, or
+// [messages.ErrConflict] when the body differs. The store must have been
+// made by [Store.WithEnqueue].
+func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error) {
+	if s.enqueue == nil {
+		return messages.Published{}, errors.New("publish message: the store cannot enqueue jobs")
+	}
+
+	var out messages.Published
+
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		inserted, err := insertMessage(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+
+		if !inserted {
+			out, err = replay(ctx, tx, m)
+			return err
+		}
+
+		endpointIDs, err := matchingEndpoints(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+
+		if len(endpointIDs) > 0 {
+			if err := insertDeliveries(ctx, tx, m, endpointIDs); err != nil {
+				return err
+			}
+
+			if err := s.enqueue(ctx, tx, m.ID, endpointIDs); err != nil {
+				return fmt.Errorf("enqueue deliveries: %w", err)
+			}
+		}
+
+		out = messages.Published{Message: m, Endpoints: len(endpointIDs)}
+
+		return nil
+	})
+
+	return out, err
+}
+
+// insertMessage stores m and reports whether it did: it does not when m's
+// event id is taken. SQLite matches a partial unique index as the conflict
+// target only when the clause repeats the index's WHERE.
+func insertMessage(ctx context.Context, tx *sql.Tx, m messages.Message) (bool, error) {
+	const query = `INSERT INTO messages (id, tenant_id, event_type, event_id, payload, body_hash, created_at)
+		VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?)
+		ON CONFLICT (tenant_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`
+
+	res, err := tx.ExecContext(ctx, query,
+		m.ID, m.TenantID, m.EventType, m.EventID, m.Payload, m.BodyHash[:], micros(m.CreatedAt))
+	if isForeignKeyViolation(err) {
+		return false, subscriptions.ErrTenantNotFound
+	}
+
+	if err != nil {
+		return false, fmt.Errorf("insert message: %w", err)
+	}
+
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert message: %w", err)
+	}
+
+	return n == 1, nil
+}
+
+// replay answers a publish whose event id is taken.
+func replay(ctx context.Context, tx *sql.Tx, m messages.Message) (messages.Published, error) {
+	const query = "SELECT " + messageColumns + `,
+		(SELECT count(*) FROM deliveries d WHERE d.message_id = m.id)
+		FROM messages m WHERE tenant_id = ? AND event_id = ?`
+
+	var (
+		orig  messages.Message
+		count int
+	)
+
+	row := tx.QueryRowContext(ctx, query, m.TenantID, m.EventID)
+	if err := scanMessage(row, &orig, &count); err != nil {
+		return messages.Published{}, fmt.Errorf("read published message: %w", err)
+	}
+
+	if !bytes.Equal(orig.BodyHash[:], m.BodyHash[:]) {
+		return messages.Published{}, messages.ErrConflict
+	}
+
+	return messages.Published{Message: orig, Endpoints: count, Replayed: true}, nil
+}
+
+// matchingEndpoints returns, in order of id, the enabled endpoints of m's
+// tenant whose filter matches m's event type.
+func matchingEndpoints(ctx context.Context, tx *sql.Tx, m messages.Message) ([]string, error) {
+	const query = "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND NOT disabled ORDER BY id"
+
+	type candidate struct {
+		id     string
+		filter []string
+	}
+
+	candidates, err := queryAll(ctx, tx, func(row scanner) (candidate, error) {
+		var c candidate
+		err := row.Scan(&c.id, jsonColumn{&c.filter})
+
+		return c, err
+	}, query, m.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("find endpoints: %w", err)
+	}
+
+	var ids []string
+
+	for _, c := range candidates {
+		if messages.Matches(c.filter, m.EventType) {
+			ids = append(ids, c.id)
+		}
+	}
+
+	return ids, nil
+}
+
+// insertDeliveries stores a pending delivery of m to each endpoint, in one
+// statement that reads the ids from a JSON array.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, m messages.Message, endpointIDs []string) error {
+	const query = `INSERT INTO deliveries (message_id, endpoint_id, status, updated_at)
+		SELECT ?, value, 'pending', ? FROM json_each(?)`
+
+	_, err := tx.ExecContext(ctx, query, m.ID, micros(m.CreatedAt), jsonValue{endpointIDs})
+	if err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+
+	return nil
+}
+
+const messageColumns = `m.id, m.tenant_id, m.event_type, COALESCE(m.event_id, ''), m.payload,
+	m.body_hash, m.created_at`
+
+// scanMessage scans a row of messageColumns into m, and the columns after
+// them into extra.
+func scanMessage(row scanner, m *messages.Message, extra ...any) error {
+	var hash []byte
+
+	dest := make([]any, 0, 7+len(extra))
+	dest = append(dest, &m.ID, &m.TenantID, &m.EventType, &m.EventID, bytesColumn{&m.Payload},
+		&hash, timeColumn{&m.CreatedAt})
+	dest = append(dest, extra...)
+
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+
+	copy(m.BodyHash[:], hash)
+
+	return nil
+}
+
+// GetMessage returns the tenant's message with id and its deliveries, or
+// [messages.ErrNotFound].
+func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error) {
+	var m messages.Message
+
+	const query = "SELECT " + messageColumns + " FROM messages m WHERE id = ? AND tenant_id = ?"
+
+	row := s.db.QueryRowContext(ctx, query, id, tenantID)
+	if err := scanMessage(row, &m); errors.Is(err, sql.ErrNoRows) {
+		return messages.Message{}, nil, messages.ErrNotFound
+	} else if err != nil {
+		return messages.Message{}, nil, fmt.Errorf("get message: %w", err)
+	}
+
+	const deliveriesQuery = `SELECT message_id, endpoint_id, status, attempts, next_attempt_at,
+		reason, updated_at FROM deliveries WHERE message_id = ? ORDER BY endpoint_id`
+
+	deliveries, err := queryAll(ctx, s.db, scanDelivery, deliveriesQuery, id)
+	if err != nil {
+		return messages.Message{}, nil, fmt.Errorf("get deliveries: %w", err)
+	}
+
+	return m, deliveries, nil
+}
+
+func scanDelivery(row scanner) (messages.Delivery, error) {
+	var d messages.Delivery
+
+	err := row.Scan(&d.MessageID, &d.EndpointID, &d.Status, &d.Attempts,
+		timeColumn{&d.NextAttemptAt}, &d.Reason, timeColumn{&d.UpdatedAt})
+
+	return d, err
+}
