@@ -6,98 +6,98 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/postgres"
+	"github.com/heraldhq/herald/internal/testdb"
 )
 
-func newAPIKey(t *testing.T) auth.Key {
+// newAPIKeys returns n new keys, each named "bootstrap".
+func newAPIKeys(t *testing.T, n int) []auth.Key {
 	t.Helper()
 
-	_, key, err := auth.NewKey("bootstrap")
-	require.NoError(t, err)
-
-	return key
-}
-
-func TestCreateFirstAPIKey(t *testing.T) {
-	t.Parallel()
-
-	b := setup(t)
-
-	hashes, err := b.store.APIKeyHashes(t.Context())
-	require.NoError(t, err)
-	require.Empty(t, hashes)
-
-	first := newAPIKey(t)
-	created, err := b.store.CreateFirstAPIKey(t.Context(), first)
-	require.NoError(t, err)
-	require.True(t, created)
-
-	created, err = b.store.CreateFirstAPIKey(t.Context(), newAPIKey(t))
-	require.NoError(t, err)
-	require.False(t, created)
-
-	// The same key again is refused too, without a unique violation.
-	created, err = b.store.CreateFirstAPIKey(t.Context(), first)
-	require.NoError(t, err)
-	require.False(t, created)
-
-	hashes, err = b.store.APIKeyHashes(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, [][sha256.Size]byte{first.Hash}, hashes)
-
-	var (
-		name string
-		id   string
-	)
-
-	require.NoError(t, b.db.Pool.QueryRow(t.Context(), "SELECT id, name FROM api_keys").Scan(&id, &name))
-	require.Equal(t, first.ID, id)
-	require.Equal(t, "bootstrap", name)
-}
-
-func TestCreateFirstAPIKeyConcurrent(t *testing.T) {
-	t.Parallel()
-
-	b := setup(t)
-
-	var (
-		keys    = make([]auth.Key, 4)
-		created = make([]bool, len(keys))
-		errs    = make([]error, len(keys))
-		wg      sync.WaitGroup
-	)
-
+	keys := make([]auth.Key, n)
 	for i := range keys {
-		keys[i] = newAPIKey(t)
-		wg.Go(func() { created[i], errs[i] = b.store.CreateFirstAPIKey(t.Context(), keys[i]) })
+		var err error
+
+		_, keys[i], err = auth.NewKey("bootstrap")
+		require.NoError(t, err)
 	}
 
+	return keys
+}
+
+// TestCreateFirstAPIKeyAcrossPools makes the first key through stores on
+// pools of their own, as processes starting together do: the advisory
+// lock lets exactly one of them store its key, id and name included.
+func TestCreateFirstAPIKeyAcrossPools(t *testing.T) {
+	t.Parallel()
+
+	db := testdb.New(t)
+
+	type racer struct {
+		store   *postgres.Store
+		key     auth.Key
+		created bool
+		err     error
+	}
+
+	keys := newAPIKeys(t, 4)
+	racers := make([]*racer, len(keys))
+
+	for i, key := range keys {
+		pool, err := pgxpool.New(t.Context(), db.URL)
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+
+		racers[i] = &racer{store: postgres.New(pool), key: key}
+	}
+
+	var (
+		start = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+
+	for _, r := range racers {
+		wg.Go(func() {
+			<-start
+
+			r.created, r.err = r.store.CreateFirstAPIKey(t.Context(), r.key)
+		})
+	}
+
+	close(start)
 	wg.Wait()
 
-	var winner []auth.Key
+	var stored []auth.Key
 
-	for i := range keys {
-		require.NoError(t, errs[i])
+	for _, r := range racers {
+		require.NoError(t, r.err)
 
-		if created[i] {
-			winner = append(winner, keys[i])
+		if r.created {
+			stored = append(stored, r.key)
 		}
 	}
 
-	require.Len(t, winner, 1)
+	require.Len(t, stored, 1)
 
-	hashes, err := b.store.APIKeyHashes(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, [][sha256.Size]byte{winner[0].Hash}, hashes)
+	var id, name string
+	require.NoError(t, db.Pool.QueryRow(t.Context(), "SELECT id, name FROM api_keys").Scan(&id, &name))
+	require.Equal(t, stored[0].ID, id)
+	require.Equal(t, "bootstrap", name)
 }
 
+// TestAPIKeyHashesOrderAndCorruption reads back keys stored behind the
+// store's back, which makes only the first: oldest first, and a hash of
+// the wrong size is an error.
 func TestAPIKeyHashesOrderAndCorruption(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t)
-	first, second := newAPIKey(t), newAPIKey(t)
+	keys := newAPIKeys(t, 2)
+	first, second := keys[0], keys[1]
 
 	// Insert the later key first: the order is by creation time.
 	second.CreatedAt = first.CreatedAt.Add(time.Second)

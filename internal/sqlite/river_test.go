@@ -88,15 +88,15 @@ func TestPublishQueuesRiverJobs(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t)
-	b.putTenant(t, "acme")
+	b.putAcme(t)
 
 	var (
-		first  = b.addEndpoint(t, subscriptions.EndpointParams{})
-		second = b.addEndpoint(t, subscriptions.EndpointParams{})
+		first  = b.addEndpoint(t)
+		second = b.addEndpoint(t)
 		s      = riverStore(t, b)
 	)
 
-	m := newMessage(t, "acme", "invoice.paid", "evt_1", `{}`)
+	m := newMessage(t, "invoice.paid", "evt_1", `{}`)
 
 	published, err := s.PublishMessage(t.Context(), m)
 	require.NoError(t, err)
@@ -108,12 +108,12 @@ func TestPublishQueuesRiverJobs(t *testing.T) {
 	}, b.jobs(t))
 
 	// A replay queues nothing more.
-	_, err = s.PublishMessage(t.Context(), newMessage(t, "acme", "invoice.paid", "evt_1", `{}`))
+	_, err = s.PublishMessage(t.Context(), newMessage(t, "invoice.paid", "evt_1", `{}`))
 	require.NoError(t, err)
 	require.Len(t, b.jobs(t), 2)
 
 	// A failed publish leaves no job behind.
-	_, err = s.PublishMessage(t.Context(), newMessage(t, "acme", "invoice.paid", "evt_1", `{"x": 1}`))
+	_, err = s.PublishMessage(t.Context(), newMessage(t, "invoice.paid", "evt_1", `{"x": 1}`))
 	require.Error(t, err)
 	require.Len(t, b.jobs(t), 2)
 }
@@ -125,8 +125,8 @@ func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t)
-	b.putTenant(t, "acme")
-	e := b.addEndpoint(t, subscriptions.EndpointParams{})
+	b.putAcme(t)
+	e := b.addEndpoint(t)
 	s := riverStore(t, b)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -140,7 +140,7 @@ func TestConcurrentUse(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for r := range rounds {
-				m := newMessage(t, "acme", "a.b", fmt.Sprintf("evt_%d_%d", w, r), `{}`)
+				m := newMessage(t, "a.b", fmt.Sprintf("evt_%d_%d", w, r), `{}`)
 				_, err := s.PublishMessage(ctx, m)
 				errs <- err
 
@@ -182,8 +182,8 @@ func TestRiverWorksJobs(t *testing.T) {
 	t.Parallel()
 
 	b := setup(t)
-	b.putTenant(t, acme)
-	e := b.addEndpoint(t, subscriptions.EndpointParams{})
+	b.putAcme(t)
+	e := b.addEndpoint(t)
 
 	done := make(chan delivery.Args, 1)
 	workers := river.NewWorkers()
@@ -205,7 +205,7 @@ func TestRiverWorksJobs(t *testing.T) {
 			return err
 		})
 
-	m := newMessage(t, acme, "a.b", "", `{}`)
+	m := newMessage(t, "a.b", "", `{}`)
 	_, err = s.PublishMessage(t.Context(), m)
 	require.NoError(t, err)
 

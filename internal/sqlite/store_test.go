@@ -96,61 +96,48 @@ func openMigrated(t *testing.T) *sql.DB {
 	return db
 }
 
-// putTenant stores a new tenant with id.
-func (b *testBundle) putTenant(t *testing.T, id string) subscriptions.Tenant {
+// putAcme stores the tenant acme.
+func (b *testBundle) putAcme(t *testing.T) {
 	t.Helper()
 
-	tenant, err := subscriptions.NewTenant(id, subscriptions.TenantParams{
-		Name:     "Tenant " + id,
-		Metadata: map[string]string{"plan": "pro"},
-	})
+	tenant, err := subscriptions.NewTenant(acme, subscriptions.TenantParams{Name: "Acme"})
 	require.NoError(t, err)
 
-	stored, created, err := b.store.PutTenant(t.Context(), tenant)
+	_, created, err := b.store.PutTenant(t.Context(), tenant)
 	require.NoError(t, err)
 	require.True(t, created)
-	require.Equal(t, tenant, stored)
-
-	return stored
 }
 
-// addEndpoint stores a new endpoint of the tenant acme made from params;
-// the URL defaults to one on example.com.
-func (b *testBundle) addEndpoint(t *testing.T, params subscriptions.EndpointParams) subscriptions.Endpoint {
+// addEndpoint stores a new endpoint of the tenant acme that takes every
+// event type.
+func (b *testBundle) addEndpoint(t *testing.T) subscriptions.Endpoint {
 	t.Helper()
 
-	if params.URL == "" {
-		params.URL = "https://hooks.example.com/acme"
-	}
-
-	e, err := subscriptions.NewEndpoint(acme, params)
+	e, err := subscriptions.NewEndpoint(acme, subscriptions.EndpointParams{URL: "https://hooks.example.com/acme"})
 	require.NoError(t, err)
 	require.NoError(t, b.store.CreateEndpoint(t.Context(), e))
 
 	return e
 }
 
-// publish publishes a new message of the tenant acme and returns it.
-func (b *testBundle) publish(t *testing.T, eventType, eventID string) messages.Published {
+// publish publishes a new message of the tenant acme without an event id
+// and returns it.
+func (b *testBundle) publish(t *testing.T) messages.Message {
 	t.Helper()
 
-	m := newMessage(t, acme, eventType, eventID, `{"n": 1}`)
+	m := newMessage(t, "a.b", "", "{}")
 
-	published, err := b.store.PublishMessage(t.Context(), m)
+	_, err := b.store.PublishMessage(t.Context(), m)
 	require.NoError(t, err)
 
-	return published
+	return m
 }
 
-// newMessage returns a message of the tenant.
-func newMessage(t *testing.T, tenantID, eventType, eventID, payload string) messages.Message {
+// newMessage returns a new message of the tenant acme.
+func newMessage(t *testing.T, eventType, eventID, payload string) messages.Message {
 	t.Helper()
 
-	m, err := messages.New(tenantID, messages.Params{
-		EventType: eventType,
-		EventID:   eventID,
-		Payload:   []byte(payload),
-	}, 0)
+	m, err := messages.New(acme, messages.Params{EventType: eventType, EventID: eventID, Payload: []byte(payload)}, 0)
 	require.NoError(t, err)
 
 	return m
@@ -164,17 +151,6 @@ func (b *testBundle) count(t *testing.T, table string) int {
 	require.NoError(t, b.db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n))
 
 	return n
-}
-
-func TestPing(t *testing.T) {
-	t.Parallel()
-
-	b := setup(t)
-	require.NoError(t, b.store.Ping(t.Context()))
-
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	require.Error(t, b.store.Ping(ctx))
 }
 
 // TestClosedDatabase checks that every method reports a database that
@@ -218,4 +194,47 @@ func TestClosedDatabase(t *testing.T) {
 	} {
 		require.ErrorContains(t, err, "sql: database is closed", "call %d", i)
 	}
+}
+
+// TestNegativeLimit checks that a negative page size is refused, as
+// PostgreSQL refuses it, rather than read by SQLite as no limit at all.
+func TestNegativeLimit(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	b.putAcme(t)
+	e := b.addEndpoint(t)
+	m := b.publish(t)
+
+	var (
+		ctx                = t.Context()
+		_, tenantsErr      = b.store.ListTenants(ctx, "", -1)
+		_, endpointsErr    = b.store.ListEndpoints(ctx, acme, "", -1)
+		_, msgAttemptsErr  = b.store.ListMessageAttempts(ctx, acme, m.ID, "", -1)
+		_, endpAttemptsErr = b.store.ListEndpointAttempts(ctx, acme, e.ID, nil, "", -1)
+	)
+
+	for i, err := range []error{tenantsErr, endpointsErr, msgAttemptsErr, endpAttemptsErr} {
+		require.ErrorContains(t, err, "limit -1 is negative", "call %d", i)
+	}
+}
+
+// TestFailDeliveryTime checks that a delivery given up without an attempt
+// is dated when it was given up.
+func TestFailDeliveryTime(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	b.putAcme(t)
+	e := b.addEndpoint(t)
+	m := b.publish(t)
+	before := time.Now().Add(-time.Second)
+
+	require.NoError(t, b.store.FailDelivery(t.Context(), m.ID, e.ID, "too old"))
+
+	_, deliveries, err := b.store.GetMessage(t.Context(), acme, m.ID)
+	require.NoError(t, err)
+	require.Len(t, deliveries, 1)
+	require.Equal(t, messages.StatusFailed, deliveries[0].Status)
+	require.WithinDuration(t, time.Now(), deliveries[0].UpdatedAt, time.Since(before))
 }
