@@ -26,7 +26,7 @@ GENERATED := '*.gen.go'
 # The header that marks a Go file as generated (https://go.dev/s/generatedcode).
 GENERATED_HEADER := ^// Code generated .* DO NOT EDIT\.$$
 
-.PHONY: help run build test bench cover-check lint fmt generate check-generated tidy-check clean
+.PHONY: help run build test bench bench-go cover-check lint fmt generate check-generated tidy-check clean
 
 help: ## Show the targets and what they do.
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' \
@@ -48,8 +48,19 @@ test: ## Run all tests with the race detector; write coverage.out for internal/.
 	go test -race -timeout=5m -coverpkg=./internal/... -coverprofile=$(COVER_PROFILE) ./...
 	@go tool cover -func=$(COVER_PROFILE) | tail -n 1
 
-bench: export HERALD_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
-bench: ## Run the delivery benchmarks on SQLite and PostgreSQL (figures in docs/benchmarks.md).
+# The end-to-end benchmark runs on a database of its own, made afresh.
+BENCH_PG    ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB    ?= herald_bench
+BENCH_FLAGS ?= -scenario all
+
+bench: build ## Run the end-to-end benchmark (cmd/herald-bench) on PostgreSQL and SQLite; see docs/benchmarks.md.
+	psql "$(BENCH_PG)/postgres" -q -c 'DROP DATABASE IF EXISTS $(BENCH_DB)' -c 'CREATE DATABASE $(BENCH_DB)'
+	@mkdir -p bench-results
+	go run ./cmd/herald-bench -herald $(BIN_DIR)/herald \
+		-database '$(BENCH_PG)/$(BENCH_DB)?sslmode=disable' $(BENCH_FLAGS) -json bench-results/bench.json
+
+bench-go: export HERALD_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+bench-go: ## Run the in-process Go delivery benchmark (BenchmarkDeliver) on SQLite and PostgreSQL.
 	go test -run '^$$' -bench . -benchtime 2000x -count 3 ./internal/cli/
 
 # A block can appear once per test binary in the profile: count it once, as
