@@ -113,12 +113,6 @@ func (h *handler) handleError(err error, c echo.Context) {
 	}
 
 	c.Response().Header().Set(echo.HeaderContentType, problemContentType)
-
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(p.Status)
-		return
-	}
-
 	_ = c.JSON(p.Status, p)
 }
 

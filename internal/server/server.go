@@ -129,7 +129,21 @@ func New(cfg Config) http.Handler {
 	})
 	RegisterHandlers(e, h)
 
-	return e
+	return headAsGet(e)
+}
+
+// headAsGet answers HEAD requests with the GET handlers, as HTTP requires.
+// The handlers see a GET; the response writer still belongs to the HEAD
+// request, so net/http sends the headers and drops the body.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requireKey refuses /v1 requests without a key of the keyring.

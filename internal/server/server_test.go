@@ -451,6 +451,17 @@ func TestRoutes(t *testing.T) {
 		require.Empty(t, res.body)
 	})
 
+	t.Run("HEAD is answered like GET, without a body", func(t *testing.T) {
+		t.Parallel()
+
+		for _, path := range []string{"/healthz", "/v1/tenants", "/openapi.yaml"} {
+			res := b.do(t, http.MethodHead, path, "")
+			require.Equal(t, http.StatusOK, res.status, path)
+			require.NotEmpty(t, res.header.Get("Content-Type"), path)
+			require.Empty(t, res.body, path)
+		}
+	})
+
 	t.Run("every answer has a request id", func(t *testing.T) {
 		t.Parallel()
 
