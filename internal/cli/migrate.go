@@ -20,8 +20,8 @@ func (e env) migrateCommand() *cobra.Command {
 		Short: "Revert Herald's latest migration (with --all: everything, River's too)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.migrate(cmd, func(db *migrator) error {
-				return db.db.down(cmd.Context(), db.logger, all)
+			return e.migrate(cmd, func(p *process) error {
+				return p.db.down(cmd.Context(), p.logger, all)
 			})
 		},
 	}
@@ -33,8 +33,8 @@ func (e env) migrateCommand() *cobra.Command {
 			Short: "Apply every pending migration, River's and Herald's",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return e.migrate(cmd, func(db *migrator) error {
-					return db.db.up(cmd.Context(), db.logger)
+				return e.migrate(cmd, func(p *process) error {
+					return p.db.up(cmd.Context(), p.logger)
 				})
 			},
 		},
@@ -44,7 +44,7 @@ func (e env) migrateCommand() *cobra.Command {
 			Short: "Print the applied schema versions",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return e.migrate(cmd, func(db *migrator) error { return db.printVersion(cmd) })
+				return e.migrate(cmd, func(p *process) error { return p.printVersion(cmd) })
 			},
 		},
 	)
@@ -52,15 +52,17 @@ func (e env) migrateCommand() *cobra.Command {
 	return cmd
 }
 
-// migrator is a process that only touches the schema.
-type migrator = process
-
 // migrate runs fn on the database without applying migrations first, then
 // prints the resulting versions.
-func (e env) migrate(cmd *cobra.Command, fn func(*migrator) error) error {
-	e.environ["HERALD_AUTO_MIGRATE"] = "false"
+func (e env) migrate(cmd *cobra.Command, fn func(*process) error) error {
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
 
-	p, err := e.start(cmd.Context(), cmd.CommandPath())
+	cfg.AutoMigrate = false // the command itself decides what to apply
+
+	p, err := e.start(cmd.Context(), cmd.CommandPath(), cfg)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/store"
 )
 
 // process is what every long-running command shares: its configuration,
@@ -21,25 +20,18 @@ type process struct {
 	cfg    config.Config
 	logger *slog.Logger
 	db     *database
-	store  store.Store
 }
 
-// start reads the configuration, connects to the database and, unless told
-// not to, applies the migrations. name is the command, for the logs.
-func (e env) start(ctx context.Context, name string) (*process, error) {
-	cfg, err := e.config()
-	if err != nil {
-		return nil, err
-	}
-
+// start connects to the database cfg names and, unless told not to,
+// applies the migrations. name is the command, for the logs.
+func (e env) start(ctx context.Context, name string, cfg config.Config) (*process, error) {
 	p := &process{env: e, cfg: cfg, logger: newLogger(cfg.LogFormat, cfg.LogLevel, e.stderr)}
 	p.logger.InfoContext(ctx, "herald starting", slog.String("command", name), slog.Any("config", cfg))
 
+	var err error
 	if p.db, err = openDatabase(ctx, cfg); err != nil {
 		return nil, err
 	}
-
-	p.store = p.db.store
 
 	if cfg.AutoMigrate {
 		if err := p.db.up(ctx, p.logger); err != nil {
@@ -59,7 +51,7 @@ func (p *process) close() {
 // those stored in the database. When there is none and bootstrap is set, it
 // makes one, stores its hash and prints it, once.
 func (p *process) keyring(ctx context.Context, bootstrap bool) (*auth.Keyring, error) {
-	hashes, err := p.store.APIKeyHashes(ctx)
+	hashes, err := p.db.store.APIKeyHashes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read api keys: %w", err)
 	}
@@ -81,7 +73,7 @@ func (p *process) keyring(ctx context.Context, bootstrap bool) (*auth.Keyring, e
 		return nil, fmt.Errorf("make api key: %w", err)
 	}
 
-	created, err := p.store.CreateFirstAPIKey(ctx, key)
+	created, err := p.db.store.CreateFirstAPIKey(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("store api key: %w", err)
 	}

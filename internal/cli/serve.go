@@ -75,13 +75,15 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 		return errOneProcess // before the file is created or locked
 	}
 
-	p, err := e.start(ctx, name)
+	p, err := e.start(ctx, name, cfg)
 	if err != nil {
 		return err
 	}
 	defer p.close()
 
-	jobs, store, err := p.riverClient(!withWorker)
+	policy := egress.NewPolicy(cfg.Networks())
+
+	jobs, store, err := p.riverClient(!withWorker, policy)
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 		}
 
 		fmt.Fprintf(e.stdout, "Herald API listening on http://%s\n", listener.Addr())
-		group.Go(func() error { return p.serveAPI(ctx, listener, keyring, store) })
+		group.Go(func() error { return p.serveAPI(ctx, listener, keyring, store, policy) })
 	}
 
 	if withWorker {
@@ -115,7 +117,7 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 
 // serveAPI serves the API on listener until ctx is done.
 func (p *process) serveAPI(
-	ctx context.Context, listener net.Listener, keyring *auth.Keyring, store server.Store,
+	ctx context.Context, listener net.Listener, keyring *auth.Keyring, store server.Store, policy *egress.Policy,
 ) error {
 	srv := &http.Server{
 		Handler: server.New(server.Config{
@@ -123,7 +125,7 @@ func (p *process) serveAPI(
 			Keyring:         keyring,
 			Logger:          p.logger,
 			MaxPayloadBytes: p.cfg.MaxPayloadBytes,
-			Egress:          egress.NewPolicy(p.cfg.Networks()),
+			Egress:          policy,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -157,7 +159,7 @@ func (p *process) serveAPI(
 
 // riverClient returns the River client of the process: one that only
 // queues jobs when insertOnly, else one that also works them.
-func (p *process) riverClient(insertOnly bool) (jobs, store.Store, error) {
+func (p *process) riverClient(insertOnly bool, policy *egress.Policy) (jobs, store.Store, error) {
 	// River reports its routine at Info; keep that out of the log unless
 	// debugging, since Herald's own lines say what an operator needs.
 	riverLevel := max(p.cfg.LogLevel, slog.LevelWarn)
@@ -166,7 +168,7 @@ func (p *process) riverClient(insertOnly bool) (jobs, store.Store, error) {
 	}
 
 	return p.db.jobs(worker.Config{
-		Store:       p.store,
+		Store:       p.db.store,
 		Logger:      p.logger,
 		RiverLogger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
 		InsertOnly:  insertOnly,
@@ -177,7 +179,7 @@ func (p *process) riverClient(insertOnly bool) (jobs, store.Store, error) {
 				Cooldown:    p.cfg.BreakerCooldown,
 				MaxInFlight: p.cfg.EndpointConcurrency,
 			}),
-			Egress:    egress.NewPolicy(p.cfg.Networks()),
+			Egress:    policy,
 			Schedule:  p.cfg.RetrySchedule,
 			Timeout:   p.cfg.DeliveryTimeout,
 			UserAgent: "Herald/" + version.String(),

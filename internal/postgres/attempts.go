@@ -106,17 +106,19 @@ func scanAttempt(row pgx.CollectableRow) (messages.Attempt, error) {
 	return a, nil
 }
 
+// loadTargetQuery reads what one delivery needs. It is built once: every
+// delivery runs it.
+var loadTargetQuery = `SELECT d.status, d.attempts, m.payload, ` + prefixed("e.", endpointColumns) + `
+	FROM deliveries d
+	JOIN messages m ON m.id = d.message_id
+	JOIN endpoints e ON e.id = d.endpoint_id
+	WHERE d.message_id = $1 AND d.endpoint_id = $2`
+
 // LoadTarget reads the delivery of message to endpoint with its payload and
 // endpoint in one query, or returns [messages.ErrNotFound] when the
 // delivery is gone (its message or endpoint was deleted).
 func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
-	query := `SELECT d.status, d.attempts, m.payload, ` + prefixed("e.", endpointColumns) + `
-		FROM deliveries d
-		JOIN messages m ON m.id = d.message_id
-		JOIN endpoints e ON e.id = d.endpoint_id
-		WHERE d.message_id = $1 AND d.endpoint_id = $2`
-
-	rows, err := s.pool.Query(ctx, query, messageID, endpointID)
+	rows, err := s.pool.Query(ctx, loadTargetQuery, messageID, endpointID)
 	if err != nil {
 		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
 	}

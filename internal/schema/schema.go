@@ -1,6 +1,6 @@
 // Package schema applies and reverts the database schema: River's tables
 // through rivermigrate and Herald's own through golang-migrate, from the
-// migrations embedded in the binary.
+// migrations embedded in the binary, on PostgreSQL or on SQLite.
 package schema
 
 import (
@@ -8,17 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"strconv"
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
-	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/heraldhq/herald/migrations"
@@ -38,61 +31,8 @@ type Status struct {
 	River int
 }
 
-// Up applies every pending migration, River's first. Processes starting at
-// once take turns through an advisory lock, so each migration runs once.
-func Up(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
-	return withLock(ctx, pool, func() error {
-		migrator, err := riverMigrator(pool, logger)
-		if err != nil {
-			return err
-		}
-
-		if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("river migrate up: %w", err)
-		}
-
-		return runHerald(pool, func(m *migrate.Migrate) error { return m.Up() })
-	})
-}
-
-// Down reverts Herald's most recent migration. With all set it reverts every
-// one of Herald's migrations and then River's, leaving an empty schema.
-func Down(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, all bool) error {
-	return withLock(ctx, pool, func() error {
-		if !all {
-			return runHerald(pool, func(m *migrate.Migrate) error {
-				if _, _, err := m.Version(); errors.Is(err, migrate.ErrNilVersion) {
-					return nil // nothing to revert
-				}
-
-				return m.Steps(-1)
-			})
-		}
-
-		if err := runHerald(pool, func(m *migrate.Migrate) error { return m.Down() }); err != nil {
-			return err
-		}
-
-		if _, err := pool.Exec(ctx, "DROP TABLE IF EXISTS "+migrationsTable); err != nil {
-			return fmt.Errorf("drop %s: %w", migrationsTable, err)
-		}
-
-		migrator, err := riverMigrator(pool, logger)
-		if err != nil {
-			return err
-		}
-
-		opts := &rivermigrate.MigrateOpts{TargetVersion: -1}
-		if _, err := migrator.Migrate(ctx, rivermigrate.DirectionDown, opts); err != nil {
-			return fmt.Errorf("river migrate down: %w", err)
-		}
-
-		return nil
-	})
-}
-
 // Latest returns the version of Herald's newest migration, the one Up
-// brings a database to.
+// brings a database to. Both dialects number their migrations alike.
 func Latest() uint {
 	entries, _ := fs.ReadDir(migrations.Postgres, "postgres")
 
@@ -108,34 +48,100 @@ func Latest() uint {
 	return latest
 }
 
-// Version reports the schema versions applied to the database. It only
-// reads.
-func Version(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Status, error) {
-	var status Status
+// riverMigrator is River's migrator, whatever its driver.
+type riverMigrator interface {
+	Migrate(
+		ctx context.Context, direction rivermigrate.Direction, opts *rivermigrate.MigrateOpts,
+	) (*rivermigrate.MigrateResult, error)
+	ExistingVersions(ctx context.Context) ([]rivermigrate.Migration, error)
+}
 
-	var exists bool
-	if err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrationsTable).Scan(&exists); err != nil {
+// target is one database to migrate, in the terms the steps below need; the
+// dialect files build it.
+type target struct {
+	river riverMigrator
+
+	// herald runs fn on golang-migrate over the database, treating "no
+	// change" as success.
+	herald func(fn func(*migrate.Migrate) error) error
+
+	// exec runs a statement.
+	exec func(ctx context.Context, query string) error
+
+	// scanRow runs a query of one row into dest, reporting false when it
+	// found none.
+	scanRow func(ctx context.Context, query string, args []any, dest ...any) (bool, error)
+
+	// tableExists is a query of one boolean: whether the table named by
+	// its one parameter exists.
+	tableExists string
+}
+
+// up applies River's pending migrations, then Herald's.
+func (t target) up(ctx context.Context) error {
+	if _, err := t.river.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrate up: %w", err)
+	}
+
+	return t.herald((*migrate.Migrate).Up)
+}
+
+// down reverts Herald's latest migration or, with all, every migration of
+// Herald's and then River's, leaving an empty database.
+func (t target) down(ctx context.Context, all bool) error {
+	if !all {
+		return t.herald(stepDown)
+	}
+
+	if err := t.herald((*migrate.Migrate).Down); err != nil {
+		return err
+	}
+
+	if err := t.exec(ctx, "DROP TABLE IF EXISTS "+migrationsTable); err != nil {
+		return fmt.Errorf("drop %s: %w", migrationsTable, err)
+	}
+
+	opts := &rivermigrate.MigrateOpts{TargetVersion: -1}
+	if _, err := t.river.Migrate(ctx, rivermigrate.DirectionDown, opts); err != nil {
+		return fmt.Errorf("river migrate down: %w", err)
+	}
+
+	return nil
+}
+
+// stepDown reverts the most recent migration, if there is one.
+func stepDown(m *migrate.Migrate) error {
+	if _, _, err := m.Version(); errors.Is(err, migrate.ErrNilVersion) {
+		return nil // nothing to revert
+	}
+
+	return m.Steps(-1)
+}
+
+// version reads the applied versions. It only reads: golang-migrate would
+// create its table to answer.
+func (t target) version(ctx context.Context) (Status, error) {
+	var (
+		status Status
+		exists bool
+	)
+
+	if _, err := t.scanRow(ctx, t.tableExists, []any{migrationsTable}, &exists); err != nil {
 		return Status{}, fmt.Errorf("find %s: %w", migrationsTable, err)
 	}
 
 	if exists {
 		var version int64
 
-		err := pool.QueryRow(ctx, "SELECT version, dirty FROM "+migrationsTable+" LIMIT 1").
-			Scan(&version, &status.Dirty)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		query := "SELECT version, dirty FROM " + migrationsTable + " LIMIT 1"
+		if _, err := t.scanRow(ctx, query, nil, &version, &status.Dirty); err != nil {
 			return Status{}, fmt.Errorf("read %s: %w", migrationsTable, err)
 		}
 
 		status.Herald = uint(version) //nolint:gosec // versions are small and positive
 	}
 
-	migrator, err := riverMigrator(pool, logger)
-	if err != nil {
-		return Status{}, err
-	}
-
-	versions, err := migrator.ExistingVersions(ctx)
+	versions, err := t.river.ExistingVersions(ctx)
 	if err != nil {
 		return Status{}, fmt.Errorf("river versions: %w", err)
 	}
@@ -147,36 +153,18 @@ func Version(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (Stat
 	return status, nil
 }
 
-func riverMigrator(pool *pgxpool.Pool, logger *slog.Logger) (*rivermigrate.Migrator[pgx.Tx], error) {
-	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("river migrator: %w", err)
+// found turns the error of a one-row scan into whether the row was there;
+// noRows is the driver's error for none.
+func found(err, noRows error) (bool, error) {
+	if errors.Is(err, noRows) {
+		return false, nil
 	}
 
-	return m, nil
+	return err == nil, err
 }
 
-// runHerald runs fn on a golang-migrate instance over pool, treating "no
-// change" as success.
-func runHerald(pool *pgxpool.Pool, fn func(*migrate.Migrate) error) error {
-	source, err := iofs.New(migrations.Postgres, "postgres")
-	if err != nil {
-		return fmt.Errorf("open migrations: %w", err)
-	}
-
-	db := stdlib.OpenDBFromPool(pool)
-
-	driver, err := migratepgx.WithInstance(db, &migratepgx.Config{MigrationsTable: migrationsTable})
-	if err != nil {
-		_ = db.Close()
-		return fmt.Errorf("open migration driver: %w", err)
-	}
-
-	m, err := migrate.NewWithInstance("iofs", source, "pgx5", driver)
-	if err != nil {
-		_ = driver.Close()
-		return fmt.Errorf("new migrator: %w", err)
-	}
+// runMigrate runs fn on m and closes m, treating "no change" as success.
+func runMigrate(m *migrate.Migrate, fn func(*migrate.Migrate) error) error {
 	defer m.Close()
 
 	if err := fn(m); err != nil && !errors.Is(err, migrate.ErrNoChange) {
@@ -184,29 +172,4 @@ func runHerald(pool *pgxpool.Pool, fn func(*migrate.Migrate) error) error {
 	}
 
 	return nil
-}
-
-// withLock runs fn while holding a session advisory lock private to the
-// current schema, so concurrent migrations of one schema run one at a time
-// and those of different schemas do not wait for each other. The lock lives
-// on a connection of its own, outside pool, so that fn can use every
-// connection of the pool, even when the pool has only one.
-func withLock(ctx context.Context, pool *pgxpool.Pool, fn func() error) error {
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connect for migration lock: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-
-	const key = "hashtext('herald.schema.' || current_schema())"
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
-	}
-
-	defer func() {
-		// A fresh context: the lock must go even when ctx is done.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+key+")")
-	}()
-
-	return fn()
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -24,125 +23,60 @@ import (
 // River's first, as [Up] does on PostgreSQL. The caller keeps ownership of
 // db.
 func UpSQLite(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
-	migrator, err := riverMigratorSQLite(db, logger)
+	t, err := sqliteTarget(db, logger)
 	if err != nil {
 		return err
 	}
 
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrate up: %w", err)
-	}
-
-	return runHeraldSQLite(db, (*migrate.Migrate).Up)
+	return t.up(ctx)
 }
 
 // DownSQLite reverts Herald's most recent migration of the SQLite database
 // db. With all set it reverts every one of Herald's migrations and then
 // River's, leaving an empty database, as [Down] does on PostgreSQL.
 func DownSQLite(ctx context.Context, db *sql.DB, logger *slog.Logger, all bool) error {
-	if all {
-		return downAllSQLite(ctx, db, logger)
-	}
-
-	return runHeraldSQLite(db, stepDown)
-}
-
-// stepDown reverts the most recent migration, if there is one.
-func stepDown(m *migrate.Migrate) error {
-	if _, _, err := m.Version(); errors.Is(err, migrate.ErrNilVersion) {
-		return nil // nothing to revert
-	}
-
-	return m.Steps(-1)
-}
-
-func downAllSQLite(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
-	if err := runHeraldSQLite(db, (*migrate.Migrate).Down); err != nil {
-		return err
-	}
-
-	if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+migrationsTable); err != nil {
-		return fmt.Errorf("drop %s: %w", migrationsTable, err)
-	}
-
-	migrator, err := riverMigratorSQLite(db, logger)
+	t, err := sqliteTarget(db, logger)
 	if err != nil {
 		return err
 	}
 
-	opts := &rivermigrate.MigrateOpts{TargetVersion: -1}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionDown, opts); err != nil {
-		return fmt.Errorf("river migrate down: %w", err)
-	}
-
-	return nil
+	return t.down(ctx, all)
 }
 
 // VersionSQLite reports the schema versions applied to the SQLite database
 // db. It only reads.
 func VersionSQLite(ctx context.Context, db *sql.DB, logger *slog.Logger) (Status, error) {
-	status, err := heraldVersionSQLite(ctx, db)
+	t, err := sqliteTarget(db, logger)
 	if err != nil {
 		return Status{}, err
 	}
 
-	migrator, err := riverMigratorSQLite(db, logger)
-	if err != nil {
-		return Status{}, err
-	}
-
-	versions, err := migrator.ExistingVersions(ctx)
-	if err != nil {
-		return Status{}, fmt.Errorf("river versions: %w", err)
-	}
-
-	if len(versions) > 0 {
-		status.River = versions[len(versions)-1].Version
-	}
-
-	return status, nil
+	return t.version(ctx)
 }
 
-// heraldVersionSQLite reads the version of Herald's own schema.
-func heraldVersionSQLite(ctx context.Context, db *sql.DB) (Status, error) {
-	var (
-		status Status
-		exists bool
-	)
-
-	const find = "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?)"
-	if err := db.QueryRowContext(ctx, find, migrationsTable).Scan(&exists); err != nil {
-		return Status{}, fmt.Errorf("find %s: %w", migrationsTable, err)
-	}
-
-	if !exists {
-		return status, nil
-	}
-
-	var version int64
-
-	err := db.QueryRowContext(ctx, "SELECT version, dirty FROM "+migrationsTable+" LIMIT 1").
-		Scan(&version, &status.Dirty)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Status{}, fmt.Errorf("read %s: %w", migrationsTable, err)
-	}
-
-	status.Herald = uint(version) //nolint:gosec // versions are small and positive
-
-	return status, nil
-}
-
-func riverMigratorSQLite(db *sql.DB, logger *slog.Logger) (*rivermigrate.Migrator[*sql.Tx], error) {
-	m, err := rivermigrate.New(riversqlite.New(db), &rivermigrate.Config{Logger: logger})
+//nolint:dupl // the same fields as postgresTarget, for SQLite
+func sqliteTarget(db *sql.DB, logger *slog.Logger) (target, error) {
+	river, err := rivermigrate.New(riversqlite.New(db), &rivermigrate.Config{Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("river migrator: %w", err)
+		return target{}, fmt.Errorf("river migrator: %w", err)
 	}
 
-	return m, nil
+	return target{
+		river:  river,
+		herald: func(fn func(*migrate.Migrate) error) error { return runHeraldSQLite(db, fn) },
+		exec: func(ctx context.Context, query string) error {
+			_, err := db.ExecContext(ctx, query)
+			return err //nolint:wrapcheck // wrapped by the caller
+		},
+		scanRow: func(ctx context.Context, query string, args []any, dest ...any) (bool, error) {
+			return found(db.QueryRowContext(ctx, query, args...).Scan(dest...), sql.ErrNoRows)
+		},
+		tableExists: "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?)",
+	}, nil
 }
 
-// runHeraldSQLite runs fn on a golang-migrate instance over db, treating
-// "no change" as success. db stays open: see [keepOpen].
+// runHeraldSQLite runs fn on a golang-migrate instance over db. db stays
+// open: see [keepOpen].
 func runHeraldSQLite(db *sql.DB, fn func(*migrate.Migrate) error) error {
 	source, err := iofs.New(migrations.SQLite, "sqlite")
 	if err != nil {
@@ -160,13 +94,8 @@ func runHeraldSQLite(db *sql.DB, fn func(*migrate.Migrate) error) error {
 		_ = source.Close()
 		return fmt.Errorf("new migrator: %w", err)
 	}
-	defer m.Close()
 
-	if err := fn(m); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("herald migrations: %w", err)
-	}
-
-	return nil
+	return runMigrate(m, fn)
 }
 
 // keepOpen is a golang-migrate driver whose Close leaves the database open.

@@ -17,47 +17,16 @@ import (
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/egress"
-	"github.com/heraldhq/herald/internal/messages"
-	"github.com/heraldhq/herald/internal/subscriptions"
+	"github.com/heraldhq/herald/internal/store"
 )
 
-// Store is what the API needs of the database.
+// Store is what the API needs of the database: the parts of
+// [store.Store] that it serves.
 type Store interface {
 	Ping(ctx context.Context) error
-	TenantStore
-	EndpointStore
-	MessageStore
-}
-
-// TenantStore keeps tenants.
-type TenantStore interface {
-	PutTenant(ctx context.Context, t subscriptions.Tenant) (subscriptions.Tenant, bool, error)
-	GetTenant(ctx context.Context, id string) (subscriptions.Tenant, error)
-	ListTenants(ctx context.Context, after string, limit int) ([]subscriptions.Tenant, error)
-	DeleteTenant(ctx context.Context, id string) error
-}
-
-// EndpointStore keeps endpoints.
-type EndpointStore interface {
-	CreateEndpoint(ctx context.Context, e subscriptions.Endpoint) error
-	GetEndpoint(ctx context.Context, tenantID, id string) (subscriptions.Endpoint, error)
-	ListEndpoints(ctx context.Context, tenantID, after string, limit int) ([]subscriptions.Endpoint, error)
-	UpdateEndpoint(
-		ctx context.Context, tenantID, id string, fn func(*subscriptions.Endpoint) error,
-	) (subscriptions.Endpoint, error)
-	DeleteEndpoint(ctx context.Context, tenantID, id string) error
-}
-
-// MessageStore keeps messages, their deliveries and attempts.
-type MessageStore interface {
-	PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error)
-	GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error)
-	ListMessageAttempts(
-		ctx context.Context, tenantID, messageID, before string, limit int,
-	) ([]messages.Attempt, error)
-	ListEndpointAttempts(
-		ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
-	) ([]messages.Attempt, error)
+	store.Tenants
+	store.Endpoints
+	store.Messages
 }
 
 // Config configures [New].
