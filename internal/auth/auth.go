@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -81,7 +82,12 @@ func (k *Keyring) Accepts(key string) bool {
 		return false
 	}
 
-	sum := Hash(key)
+	return k.AcceptsHash(Hash(key))
+}
+
+// AcceptsHash reports whether the key with hash sum is one of the
+// keyring's, comparing in constant time as [Keyring.Accepts] does.
+func (k *Keyring) AcceptsHash(sum [sha256.Size]byte) bool {
 	match := 0
 
 	for i := range k.hashes {
@@ -89,6 +95,13 @@ func (k *Keyring) Accepts(key string) bool {
 	}
 
 	return match == 1
+}
+
+// Fingerprint names the key with hash sum in records of who did what, such
+// as "key:3f2a9c1d0e4b". It shows a few bytes of the hash, which tell
+// nothing of the key.
+func Fingerprint(sum [sha256.Size]byte) string {
+	return "key:" + hex.EncodeToString(sum[:6])
 }
 
 // BearerToken returns the token of an Authorization header value of the

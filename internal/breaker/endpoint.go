@@ -18,11 +18,14 @@ type endpoint struct {
 	// openedAt is when cb last opened; nil until it first does. It is
 	// written under cb's lock and read outside it.
 	openedAt atomic.Pointer[time.Time]
+
+	// notify is [Settings.OnStateChange]; nil when unset.
+	notify func(endpointID, state string)
 }
 
 // newEndpoint returns the guards for the endpoint id, closed and idle.
 func newEndpoint(id string, s Settings) *endpoint {
-	e := new(endpoint)
+	e := &endpoint{notify: s.OnStateChange}
 	e.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        id,
 		MaxRequests: s.Probes,
@@ -40,12 +43,16 @@ func newEndpoint(id string, s Settings) *endpoint {
 	return e
 }
 
-// onStateChange records when the breaker opens. The breaker calls it with
-// its lock held.
-func (e *endpoint) onStateChange(_ string, _, to gobreaker.State) {
+// onStateChange records when the breaker opens and passes every change
+// on. The breaker calls it with its lock held.
+func (e *endpoint) onStateChange(id string, _, to gobreaker.State) {
 	if to == gobreaker.StateOpen {
 		now := time.Now()
 		e.openedAt.Store(&now)
+	}
+
+	if e.notify != nil {
+		e.notify(id, to.String())
 	}
 }
 

@@ -419,3 +419,31 @@ func BenchmarkAcquire(b *testing.B) {
 		})
 	}
 }
+
+func TestOnStateChange(t *testing.T) {
+	t.Parallel()
+
+	var (
+		mu      sync.Mutex
+		changes []string
+	)
+
+	r := NewRegistry(Settings{
+		Failures: 1,
+		Cooldown: 100 * time.Millisecond,
+		OnStateChange: func(endpointID, state string) {
+			mu.Lock()
+			defer mu.Unlock()
+
+			changes = append(changes, endpointID+" "+state)
+		},
+	})
+
+	fail(t, r, "ep", 1)
+	waitHalfOpen(t, r, "ep")
+	acquire(t, r, "ep")(true)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"ep open", "ep half-open", "ep closed"}, changes)
+}

@@ -34,6 +34,11 @@ type Settings struct {
 	// BusyWait is about how long a job should wait when its endpoint has
 	// MaxInFlight requests in flight. Defaults to 250ms.
 	BusyWait time.Duration
+
+	// OnStateChange, when set, is told each time an endpoint's breaker
+	// changes state, with the new state: "closed", "open" or "half-open".
+	// It is called with the breaker's lock held and must not block.
+	OnStateChange func(endpointID, state string)
 }
 
 // withDefaults returns s with its zero and negative fields set to their

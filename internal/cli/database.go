@@ -77,7 +77,7 @@ func openPostgres(ctx context.Context, cfg config.Config) (*database, error) {
 				return nil, nil, err //nolint:wrapcheck // already wrapped
 			}
 
-			return client, pg.WithEnqueue(worker.Enqueue(client)), nil
+			return client, pg.WithEnqueue(worker.NewEnqueuer(client)), nil
 		},
 		close: pool.Close,
 	}, nil
@@ -117,7 +117,7 @@ func openSQLite(ctx context.Context, path string) (*database, error) {
 				return nil, nil, err //nolint:wrapcheck // already wrapped
 			}
 
-			return client, lite.WithEnqueue(worker.Enqueue(client)), nil
+			return client, lite.WithEnqueue(worker.NewEnqueuer(client)), nil
 		},
 		close: func() {
 			_ = db.Close()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/worker"
 )
 
 // process is what every long-running command shares: its configuration,
@@ -20,6 +21,9 @@ type process struct {
 	cfg    config.Config
 	logger *slog.Logger
 	db     *database
+
+	// breakers writes the state changes of the worker's breakers.
+	breakers *worker.BreakerStates
 }
 
 // start connects to the database cfg names and, unless told not to,

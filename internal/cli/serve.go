@@ -167,6 +167,8 @@ func (p *process) riverClient(insertOnly bool, policy *egress.Policy) (jobs, sto
 		riverLevel = p.cfg.LogLevel
 	}
 
+	p.breakers = worker.NewBreakerStates(p.db.store, p.logger)
+
 	return p.db.jobs(worker.Config{
 		Store:       p.db.store,
 		Logger:      p.logger,
@@ -175,9 +177,10 @@ func (p *process) riverClient(insertOnly bool, policy *egress.Policy) (jobs, sto
 		Workers:     p.cfg.Workers,
 		Delivery: delivery.Config{
 			Breakers: breaker.NewRegistry(breaker.Settings{
-				Failures:    p.cfg.BreakerFailures,
-				Cooldown:    p.cfg.BreakerCooldown,
-				MaxInFlight: p.cfg.EndpointConcurrency,
+				Failures:      p.cfg.BreakerFailures,
+				Cooldown:      p.cfg.BreakerCooldown,
+				MaxInFlight:   p.cfg.EndpointConcurrency,
+				OnStateChange: p.breakers.Record,
 			}),
 			Egress:    policy,
 			Schedule:  p.cfg.RetrySchedule,
@@ -193,7 +196,7 @@ func (p *process) runWorker(ctx context.Context, client jobs) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 
-	<-ctx.Done()
+	p.breakers.Run(ctx)
 
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.ShutdownTimeout)
 	defer cancel()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/riverqueue/river"
-	"go.jetify.com/typeid"
 
 	"github.com/heraldhq/herald/internal/breaker"
 	"github.com/heraldhq/herald/internal/egress"
@@ -32,10 +31,11 @@ const (
 )
 
 // Args is the River job of one delivery: message MessageID to endpoint
-// EndpointID.
+// EndpointID, in round Round of the delivery.
 type Args struct {
 	MessageID  string `json:"message_id"`
 	EndpointID string `json:"endpoint_id"`
+	Round      int    `json:"round,omitempty"`
 }
 
 // Kind names the job in River.
@@ -142,8 +142,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err //nolint:wrapcheck // already wrapped; River retries
 	}
 
-	if t.Delivery.Status != messages.StatusPending {
-		return nil
+	if t.Delivery.Status != messages.StatusPending || t.Delivery.Round != job.Args.Round {
+		return nil // over, or replayed: the job of the new round sends it
 	}
 
 	if t.Endpoint.Disabled {
@@ -181,7 +181,7 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 		return w.gone(ctx, t, a)
 	}
 
-	wait, ok := w.cfg.Schedule.Next(a.Number, w.cfg.Jitter, nil)
+	wait, ok := w.cfg.Schedule.Next(a.Number-t.Delivery.RoundStart, w.cfg.Jitter, nil)
 	if ok && res.retryAfter > 0 {
 		wait = res.retryAfter
 	}
@@ -195,7 +195,7 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 		slog.String("error", a.Error))
 
 	if !ok {
-		reason := fmt.Sprintf("gave up after %d attempts", a.Number)
+		reason := fmt.Sprintf("gave up after %d attempts", a.Number-t.Delivery.RoundStart)
 		return w.cfg.Store.RecordAttempt(ctx, a, messages.StatusFailed, reason) //nolint:wrapcheck // wrapped
 	}
 
@@ -223,13 +223,4 @@ func (w *Worker) gone(ctx context.Context, t messages.Target, a messages.Attempt
 		slog.Int("status_code", a.StatusCode))
 
 	return nil
-}
-
-func newAttemptID() (string, error) {
-	id, err := typeid.WithPrefix("atm")
-	if err != nil {
-		return "", fmt.Errorf("new attempt id: %w", err)
-	}
-
-	return id.String(), nil
 }

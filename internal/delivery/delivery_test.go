@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/retry"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/internal/subscriptions"
 	"github.com/heraldhq/herald/internal/testdb"
 )
@@ -114,7 +115,7 @@ func (b *testBundle) publish(t *testing.T, payload string) messages.Message {
 	m, err := messages.New(tenantID, messages.Params{EventType: "invoice.paid", Payload: []byte(payload)}, 0)
 	require.NoError(t, err)
 
-	noop := func(context.Context, pgx.Tx, string, []string) error { return nil }
+	noop := storetest.EnqueueFunc[pgx.Tx](func(context.Context, pgx.Tx, []messages.Ref) error { return nil })
 
 	_, err = b.store.WithEnqueue(noop).PublishMessage(t.Context(), m)
 	require.NoError(t, err)

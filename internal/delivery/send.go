@@ -46,7 +46,7 @@ func (r result) healthy() bool {
 
 // attempt turns the result into the attempt to record.
 func (r result) attempt(t messages.Target) (messages.Attempt, error) {
-	id, err := newAttemptID()
+	id, err := messages.NewAttemptID(r.started)
 	if err != nil {
 		return messages.Attempt{}, err
 	}
@@ -56,6 +56,7 @@ func (r result) attempt(t messages.Target) (messages.Attempt, error) {
 		MessageID:    t.Delivery.MessageID,
 		EndpointID:   t.Endpoint.ID,
 		Number:       t.Delivery.Attempts + 1,
+		Round:        t.Delivery.Round,
 		StartedAt:    r.started,
 		Duration:     r.duration,
 		StatusCode:   r.status,

@@ -26,6 +26,8 @@ const (
 type Delivery struct {
 	MessageID  string
 	EndpointID string
+	TenantID   string
+	EventType  string
 	Status     Status
 
 	// Attempts counts the HTTP tries so far.
@@ -36,6 +38,12 @@ type Delivery struct {
 
 	// Reason says why a failed delivery was given up.
 	Reason string
+
+	// Round counts the replays of the delivery: 0 until it is first sent
+	// again. RoundStart is how many attempts came before the current
+	// round; each round follows the retry schedule from its start.
+	Round      int
+	RoundStart int
 
 	UpdatedAt time.Time
 }
@@ -74,6 +82,11 @@ type Attempt struct {
 
 	// NextAttemptAt is when the delivery is tried again; zero when it is not.
 	NextAttemptAt time.Time
+
+	// Round is the round of the delivery this attempt belongs to. Its
+	// outcome changes the delivery's state only while that round is
+	// current.
+	Round int
 }
 
 // Matches reports whether an endpoint filter accepts eventType: an empty

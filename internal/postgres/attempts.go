@@ -44,7 +44,7 @@ func (s *Store) ListMessageAttempts(
 // that succeeded or failed when succeeded is set, or
 // [subscriptions.ErrEndpointNotFound].
 func (s *Store) ListEndpointAttempts(
-	ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
+	ctx context.Context, tenantID, endpointID string, f messages.AttemptFilter, before string, limit int,
 ) ([]messages.Attempt, error) {
 	const query = "SELECT " + attemptColumns + ` FROM attempts a
 		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = $1
@@ -52,7 +52,7 @@ func (s *Store) ListEndpointAttempts(
 		AND ($5::boolean IS NULL OR a.succeeded = $5)
 		ORDER BY a.id DESC LIMIT $4`
 
-	attempts, err := s.listAttempts(ctx, query, tenantID, endpointID, before, limit, succeeded)
+	attempts, err := s.listAttempts(ctx, query, tenantID, endpointID, before, limit, f.Succeeded)
 	if err != nil || len(attempts) > 0 {
 		return attempts, err
 	}

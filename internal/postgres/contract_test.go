@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -21,10 +20,7 @@ func TestContract(t *testing.T) {
 
 		db := testdb.New(t)
 		rec := storetest.NewRecorder()
-		s := postgres.New(db.Pool).WithEnqueue(
-			func(_ context.Context, _ pgx.Tx, messageID string, endpointIDs []string) error {
-				return rec.Record(messageID, endpointIDs)
-			})
+		s := postgres.New(db.Pool).WithEnqueue(storetest.Enqueuer[pgx.Tx]{Recorder: rec})
 
 		return rec.Harness(s)
 	})

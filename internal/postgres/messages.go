@@ -13,13 +13,16 @@ import (
 	"github.com/heraldhq/herald/internal/subscriptions"
 )
 
-// EnqueueFunc queues, inside the publishing transaction, one delivery job
-// for each endpoint a message goes to.
-type EnqueueFunc func(ctx context.Context, tx pgx.Tx, messageID string, endpointIDs []string) error
+// Enqueuer queues jobs inside a transaction of the store's: the delivery
+// jobs of a publish or a replay, and the job of a recovery.
+type Enqueuer interface {
+	EnqueueDeliveries(ctx context.Context, tx pgx.Tx, refs []messages.Ref) error
+	EnqueueRecovery(ctx context.Context, tx pgx.Tx, recoveryID string) (int64, error)
+}
 
-// WithEnqueue returns a copy of s that queues delivery jobs through
-// enqueue when it publishes.
-func (s *Store) WithEnqueue(enqueue EnqueueFunc) *Store {
+// WithEnqueue returns a copy of s that queues jobs through enqueue when it
+// publishes or replays.
+func (s *Store) WithEnqueue(enqueue Enqueuer) *Store {
 	c := *s
 	c.enqueue = enqueue
 
@@ -55,13 +58,15 @@ func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (message
 		}
 
 		if len(endpointIDs) > 0 {
-			const query = `INSERT INTO deliveries (message_id, endpoint_id, status, updated_at)
-				SELECT $1, unnest($2::text[]), 'pending', $3`
-			if _, err := tx.Exec(ctx, query, m.ID, endpointIDs, m.CreatedAt); err != nil {
+			const query = `INSERT INTO deliveries
+				(message_id, endpoint_id, tenant_id, event_type, status, updated_at)
+				SELECT $1, unnest($2::text[]), $3, $4, 'pending', $5`
+			_, err := tx.Exec(ctx, query, m.ID, endpointIDs, m.TenantID, m.EventType, m.CreatedAt)
+			if err != nil {
 				return fmt.Errorf("insert deliveries: %w", err)
 			}
 
-			if err := s.enqueue(ctx, tx, m.ID, endpointIDs); err != nil {
+			if err := s.enqueue.EnqueueDeliveries(ctx, tx, messages.Refs(m.ID, endpointIDs)); err != nil {
 				return fmt.Errorf("enqueue deliveries: %w", err)
 			}
 		}

@@ -16,7 +16,7 @@ import (
 // Store reads and writes Herald's resources. It is safe for concurrent use.
 type Store struct {
 	pool    *pgxpool.Pool
-	enqueue EnqueueFunc
+	enqueue Enqueuer
 }
 
 // New returns a Store on pool. The caller keeps ownership of pool.

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/signing"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/internal/subscriptions"
 	"github.com/heraldhq/herald/internal/testdb"
 )
@@ -127,7 +128,7 @@ func TestPublishMessageWithoutEnqueue(t *testing.T) {
 	require.Zero(t, countRows(t.Context(), t, b.db.Pool, countMessages, m.ID))
 
 	// WithEnqueue returns a copy: the original still cannot publish.
-	b.store.WithEnqueue(func(context.Context, pgx.Tx, string, []string) error { return nil })
+	b.store.WithEnqueue(storetest.EnqueueFunc[pgx.Tx](func(context.Context, pgx.Tx, []messages.Ref) error { return nil }))
 
 	_, err = b.store.PublishMessage(t.Context(), m)
 	require.Error(t, err)
@@ -146,13 +147,14 @@ func TestPublishMessageInvisibleUntilCommit(t *testing.T) {
 
 	var inside, outside, messagesOutside int
 
-	s := b.store.WithEnqueue(func(ctx context.Context, tx pgx.Tx, messageID string, _ []string) error {
+	s := b.store.WithEnqueue(storetest.EnqueueFunc[pgx.Tx](func(ctx context.Context, tx pgx.Tx, refs []messages.Ref) error {
+		messageID := refs[0].MessageID
 		inside = countRows(ctx, t, tx, countDeliveries, messageID)
 		outside = countRows(ctx, t, b.db.Pool, countDeliveries, messageID)
 		messagesOutside = countRows(ctx, t, b.db.Pool, countMessages, messageID)
 
 		return nil
-	})
+	}))
 
 	m := newMessage(t)
 

@@ -142,7 +142,8 @@ func TestDownOneStep(t *testing.T) {
 	river := b.version(t).River
 
 	b.down(t, false)
-	require.False(t, b.exists(t, "attempts"), "the latest migration's tables are gone")
+	require.False(t, b.exists(t, "replays"), "the latest migration's tables are gone")
+	require.True(t, b.exists(t, "attempts"), "earlier migrations stay")
 	require.True(t, b.exists(t, "endpoints"), "earlier migrations stay")
 	require.True(t, b.exists(t, "river_job"))
 	require.Equal(t, schema.Status{Herald: schema.Latest() - 1, River: river}, b.version(t))

@@ -116,7 +116,7 @@ func (h *handler) ListEndpointAttempts(
 	}
 
 	attempts, err := h.store.ListEndpointAttempts(c.Request().Context(), tenantID, endpointID,
-		succeeded, p.after, p.limit+1)
+		messages.AttemptFilter{Succeeded: succeeded}, p.after, p.limit+1)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/server"
+	"github.com/heraldhq/herald/internal/store/storetest"
 )
 
 // unknownMessageID is a well-formed message id that no message has.
@@ -51,11 +52,16 @@ type enqueueLog struct {
 	calls []enqueued
 }
 
-func (l *enqueueLog) enqueue(_ context.Context, _ pgx.Tx, messageID string, endpointIDs []string) error {
+func (l *enqueueLog) enqueue(_ context.Context, _ pgx.Tx, refs []messages.Ref) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
-	l.calls = append(l.calls, enqueued{messageID: messageID, endpointIDs: slices.Clone(endpointIDs)})
+	call := enqueued{messageID: refs[0].MessageID}
+	for _, ref := range refs {
+		call.endpointIDs = append(call.endpointIDs, ref.EndpointID)
+	}
+
+	l.calls = append(l.calls, call)
 
 	return nil
 }
@@ -79,7 +85,7 @@ func setupPublish(t *testing.T, opts publishOpts) (*testBundle, *enqueueLog) {
 	)
 
 	handler := server.New(server.Config{
-		Store:           b.store.WithEnqueue(jobs.enqueue),
+		Store:           b.store.WithEnqueue(storetest.EnqueueFunc[pgx.Tx](jobs.enqueue)),
 		Keyring:         auth.NewKeyring(auth.Hash(b.key)),
 		Logger:          slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MaxPayloadBytes: opts.maxPayloadBytes,

@@ -48,7 +48,7 @@ func (s *Store) ListMessageAttempts(
 // that succeeded or failed when succeeded is set, or
 // [subscriptions.ErrEndpointNotFound].
 func (s *Store) ListEndpointAttempts(
-	ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
+	ctx context.Context, tenantID, endpointID string, f messages.AttemptFilter, before string, limit int,
 ) ([]messages.Attempt, error) {
 	const query = "SELECT " + attemptColumns + ` FROM attempts a
 		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = ?1
@@ -56,7 +56,7 @@ func (s *Store) ListEndpointAttempts(
 		AND (?4 IS NULL OR a.succeeded = ?4)
 		ORDER BY a.id DESC LIMIT ?5`
 
-	attempts, err := s.listAttempts(ctx, query, limit, tenantID, endpointID, before, succeeded)
+	attempts, err := s.listAttempts(ctx, query, limit, tenantID, endpointID, before, f.Succeeded)
 	if err != nil || len(attempts) > 0 {
 		return attempts, err
 	}

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
 	"testing"
 
@@ -17,10 +16,7 @@ func TestContract(t *testing.T) {
 		t.Helper()
 
 		rec := storetest.NewRecorder()
-		s := sqlite.New(openMigrated(t)).WithEnqueue(
-			func(_ context.Context, _ *sql.Tx, messageID string, endpointIDs []string) error {
-				return rec.Record(messageID, endpointIDs)
-			})
+		s := sqlite.New(openMigrated(t)).WithEnqueue(storetest.Enqueuer[*sql.Tx]{Recorder: rec})
 
 		return rec.Harness(s)
 	})

@@ -11,14 +11,17 @@ import (
 	"github.com/heraldhq/herald/internal/subscriptions"
 )
 
-// EnqueueFunc queues, inside the publishing transaction, one delivery job
-// for each endpoint a message goes to. It must run every query through tx:
+// Enqueuer queues jobs inside a transaction of the store's: the delivery
+// jobs of a publish or a replay, and the job of a recovery. It must run every query through tx:
 // the database has one connection, and tx holds it.
-type EnqueueFunc func(ctx context.Context, tx *sql.Tx, messageID string, endpointIDs []string) error
+type Enqueuer interface {
+	EnqueueDeliveries(ctx context.Context, tx *sql.Tx, refs []messages.Ref) error
+	EnqueueRecovery(ctx context.Context, tx *sql.Tx, recoveryID string) (int64, error)
+}
 
-// WithEnqueue returns a copy of s that queues delivery jobs through
-// enqueue when it publishes.
-func (s *Store) WithEnqueue(enqueue EnqueueFunc) *Store {
+// WithEnqueue returns a copy of s that queues jobs through enqueue when it
+// publishes or replays.
+func (s *Store) WithEnqueue(enqueue Enqueuer) *Store {
 	c := *s
 	c.enqueue = enqueue
 
@@ -58,7 +61,7 @@ func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (message
 				return err
 			}
 
-			if err := s.enqueue(ctx, tx, m.ID, endpointIDs); err != nil {
+			if err := s.enqueue.EnqueueDeliveries(ctx, tx, messages.Refs(m.ID, endpointIDs)); err != nil {
 				return fmt.Errorf("enqueue deliveries: %w", err)
 			}
 		}
@@ -154,10 +157,10 @@ func matchingEndpoints(ctx context.Context, tx *sql.Tx, m messages.Message) ([]s
 // insertDeliveries stores a pending delivery of m to each endpoint, in one
 // statement that reads the ids from a JSON array.
 func insertDeliveries(ctx context.Context, tx *sql.Tx, m messages.Message, endpointIDs []string) error {
-	const query = `INSERT INTO deliveries (message_id, endpoint_id, status, updated_at)
-		SELECT ?, value, 'pending', ? FROM json_each(?)`
+	const query = `INSERT INTO deliveries (message_id, endpoint_id, tenant_id, event_type, status, updated_at)
+		SELECT ?, value, ?, ?, 'pending', ? FROM json_each(?)`
 
-	_, err := tx.ExecContext(ctx, query, m.ID, micros(m.CreatedAt), jsonValue{endpointIDs})
+	_, err := tx.ExecContext(ctx, query, m.ID, m.TenantID, m.EventType, micros(m.CreatedAt), jsonValue{endpointIDs})
 	if err != nil {
 		return fmt.Errorf("insert deliveries: %w", err)
 	}

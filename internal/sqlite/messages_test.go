@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/sqlite"
+	"github.com/heraldhq/herald/internal/store/storetest"
 )
 
 // TestPublishEnqueueInTransaction checks that the enqueue function runs in
@@ -25,18 +26,18 @@ func TestPublishEnqueueInTransaction(t *testing.T) {
 	b.addEndpoint(t)
 
 	errQueue := errors.New("queue is down")
-	s := sqlite.New(b.db).WithEnqueue(func(ctx context.Context, tx *sql.Tx, id string, endpointIDs []string) error {
+	s := sqlite.New(b.db).WithEnqueue(storetest.EnqueueFunc[*sql.Tx](func(ctx context.Context, tx *sql.Tx, refs []messages.Ref) error {
 		var n int
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM deliveries WHERE message_id = ?", id).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM deliveries WHERE message_id = ?", refs[0].MessageID).Scan(&n)
 		require.NoError(t, err)
-		require.Len(t, endpointIDs, n)
+		require.Len(t, refs, n)
 		require.Equal(t, 2, n)
 
 		_, err = tx.ExecContext(ctx, "CREATE TABLE jobs (id INTEGER)")
 		require.NoError(t, err)
 
 		return errQueue
-	})
+	}))
 
 	m := newMessage(t, "invoice.paid", "evt_1", `{}`)
 	_, err := s.PublishMessage(t.Context(), m)

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/sqlite"
 	"github.com/heraldhq/herald/internal/subscriptions"
+	"github.com/heraldhq/herald/internal/worker"
 )
 
 // deliveryWorker stands in for the delivery worker, which the insert-only
@@ -38,17 +38,7 @@ func riverStore(t *testing.T, b *testBundle) *sqlite.Store {
 	client, err := river.NewClient(riversqlite.New(b.db), &river.Config{Workers: workers})
 	require.NoError(t, err)
 
-	return sqlite.New(b.db).WithEnqueue(
-		func(ctx context.Context, tx *sql.Tx, messageID string, endpointIDs []string) error {
-			params := make([]river.InsertManyParams, len(endpointIDs))
-			for i, id := range endpointIDs {
-				params[i] = river.InsertManyParams{Args: delivery.Args{MessageID: messageID, EndpointID: id}}
-			}
-
-			_, err := client.InsertManyTx(ctx, tx, params)
-
-			return err
-		})
+	return sqlite.New(b.db).WithEnqueue(worker.NewEnqueuer(client))
 }
 
 // jobs returns the args of the queued delivery jobs, in order of id.
@@ -199,11 +189,7 @@ func TestRiverWorksJobs(t *testing.T) {
 	require.NoError(t, client.Start(t.Context()))
 	t.Cleanup(func() { require.NoError(t, client.Stop(context.WithoutCancel(t.Context()))) })
 
-	s := sqlite.New(b.db).WithEnqueue(
-		func(ctx context.Context, tx *sql.Tx, messageID string, endpointIDs []string) error {
-			_, err := client.InsertTx(ctx, tx, delivery.Args{MessageID: messageID, EndpointID: endpointIDs[0]}, nil)
-			return err
-		})
+	s := sqlite.New(b.db).WithEnqueue(worker.NewEnqueuer(client))
 
 	m := newMessage(t, "a.b", "", `{}`)
 	_, err = s.PublishMessage(t.Context(), m)

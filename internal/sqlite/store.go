@@ -11,7 +11,7 @@ import (
 // Store reads and writes Herald's resources. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
-	enqueue EnqueueFunc
+	enqueue Enqueuer
 }
 
 var _ store.Store = (*Store)(nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/schema"
 	"github.com/heraldhq/herald/internal/sqlite"
+	"github.com/heraldhq/herald/internal/store/storetest"
 	"github.com/heraldhq/herald/internal/subscriptions"
 )
 
@@ -32,7 +33,7 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 
 	db := openMigrated(t)
-	s := sqlite.New(db).WithEnqueue(func(context.Context, *sql.Tx, string, []string) error { return nil })
+	s := sqlite.New(db).WithEnqueue(storetest.EnqueueFunc[*sql.Tx](func(context.Context, *sql.Tx, []messages.Ref) error { return nil }))
 
 	return &testBundle{db: db, store: s}
 }
@@ -164,7 +165,7 @@ func TestClosedDatabase(t *testing.T) {
 
 	var (
 		ctx = t.Context()
-		s   = sqlite.New(db).WithEnqueue(func(context.Context, *sql.Tx, string, []string) error { return nil })
+		s   = sqlite.New(db).WithEnqueue(storetest.EnqueueFunc[*sql.Tx](func(context.Context, *sql.Tx, []messages.Ref) error { return nil }))
 		e   = subscriptions.Endpoint{TenantID: acme}
 		a   = messages.Attempt{}
 	)
@@ -179,7 +180,7 @@ func TestClosedDatabase(t *testing.T) {
 	_, publishErr := s.PublishMessage(ctx, messages.Message{TenantID: acme})
 	_, _, getMessageErr := s.GetMessage(ctx, acme, "msg")
 	_, messageAttemptsErr := s.ListMessageAttempts(ctx, acme, "msg", "", 10)
-	_, endpointAttemptsErr := s.ListEndpointAttempts(ctx, acme, "ep", nil, "", 10)
+	_, endpointAttemptsErr := s.ListEndpointAttempts(ctx, acme, "ep", messages.AttemptFilter{}, "", 10)
 	_, loadErr := s.LoadTarget(ctx, "msg", "ep")
 	_, firstKeyErr := s.CreateFirstAPIKey(ctx, auth.Key{})
 	_, hashesErr := s.APIKeyHashes(ctx)
@@ -211,7 +212,7 @@ func TestNegativeLimit(t *testing.T) {
 		_, tenantsErr      = b.store.ListTenants(ctx, "", -1)
 		_, endpointsErr    = b.store.ListEndpoints(ctx, acme, "", -1)
 		_, msgAttemptsErr  = b.store.ListMessageAttempts(ctx, acme, m.ID, "", -1)
-		_, endpAttemptsErr = b.store.ListEndpointAttempts(ctx, acme, e.ID, nil, "", -1)
+		_, endpAttemptsErr = b.store.ListEndpointAttempts(ctx, acme, e.ID, messages.AttemptFilter{}, "", -1)
 	)
 
 	for i, err := range []error{tenantsErr, endpointsErr, msgAttemptsErr, endpAttemptsErr} {

@@ -24,7 +24,9 @@ type Store interface {
 	Endpoints
 	Messages
 	Deliveries
+	Replays
 	APIKeys
+	Sessions
 }
 
 // Tenants keeps tenants.
@@ -47,7 +49,23 @@ type Endpoints interface {
 	PruneExpiredSecrets(ctx context.Context, t time.Time) (int64, error)
 }
 
-// Messages keeps published messages and lists their attempts.
+// Messages keeps published messages and searches their deliveries and
+// attempts. Listings are newest first and read the page that comes after
+// the before key; an empty key starts at the newest. Ids sort by creation
+// time, so a listing is ordered by id, which inserts never reorder.
+//
+// ListEndpointAttempts filters by outcome, by the message's event type and
+// by a window on the attempt's id, [messages.IDAt] of Since and Until. It
+// returns [subscriptions.ErrEndpointNotFound] when the tenant has no such
+// endpoint.
+//
+// ListDeliveries lists the tenant's deliveries by message id, newest first,
+// then endpoint id, newest first; the window bounds the message id. It
+// returns [subscriptions.ErrTenantNotFound] when there is no such tenant.
+//
+// EndpointHealth reads the endpoint's breaker state and its newest
+// [messages.HealthWindow] attempts, or returns
+// [subscriptions.ErrEndpointNotFound].
 type Messages interface {
 	PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error)
 	GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error)
@@ -55,8 +73,12 @@ type Messages interface {
 		ctx context.Context, tenantID, messageID, before string, limit int,
 	) ([]messages.Attempt, error)
 	ListEndpointAttempts(
-		ctx context.Context, tenantID, endpointID string, succeeded *bool, before string, limit int,
+		ctx context.Context, tenantID, endpointID string, f messages.AttemptFilter, before string, limit int,
 	) ([]messages.Attempt, error)
+	ListDeliveries(
+		ctx context.Context, tenantID string, f messages.DeliveryFilter, before messages.DeliveryKey, limit int,
+	) ([]messages.Delivery, error)
+	EndpointHealth(ctx context.Context, tenantID, endpointID string) (messages.Health, error)
 }
 
 // Deliveries is what the delivery worker reads and records.
@@ -66,10 +88,55 @@ type Deliveries interface {
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
 	DisableEndpoint(ctx context.Context, endpointID, reason string) error
+	RecordBreakerState(ctx context.Context, endpointID, state string, at time.Time) error
+}
+
+// Replays sends deliveries again on request and keeps the record of who
+// asked. A replay starts a new round of the delivery: it is pending again,
+// with the same webhook id and a fresh retry schedule, and its job is
+// queued in the same transaction.
+//
+// Resend replays one delivery whatever its state, making it when the
+// message never went to that endpoint, and records r. It returns
+// [messages.ErrNotFound] for a missing message,
+// [subscriptions.ErrEndpointNotFound] for a missing endpoint, and
+// [subscriptions.ErrEndpointDisabled] for a disabled one.
+//
+// ListReplays returns the message's newest replays, or
+// [messages.ErrNotFound].
+//
+// CreateRecovery counts the endpoint's failed deliveries in the window,
+// stores the recovery with that Total and queues the job that works it,
+// returning the recovery with Total and JobID set. It fails as Resend
+// does for a missing or disabled endpoint.
+//
+// RecoverNext replays the next batch of the recovery's failed deliveries
+// in message id order, from where the last batch stopped, in one
+// transaction that also records progress. It marks the recovery done when
+// the window is exhausted, and canceled when its endpoint is disabled. It
+// returns the recovery as it stands, or [messages.ErrRecoveryNotFound].
+type Replays interface {
+	Resend(ctx context.Context, r messages.Replay) (messages.Delivery, error)
+	ListReplays(ctx context.Context, tenantID, messageID string, limit int) ([]messages.Replay, error)
+	CreateRecovery(ctx context.Context, r messages.Recovery) (messages.Recovery, error)
+	GetRecovery(ctx context.Context, tenantID, endpointID, id string) (messages.Recovery, error)
+	ListRecoveries(
+		ctx context.Context, tenantID, endpointID, before string, limit int,
+	) ([]messages.Recovery, error)
+	RecoverNext(ctx context.Context, id string, batch int) (messages.Recovery, error)
 }
 
 // APIKeys keeps the hashes of API keys.
 type APIKeys interface {
 	CreateFirstAPIKey(ctx context.Context, key auth.Key) (bool, error)
 	APIKeyHashes(ctx context.Context) ([][sha256.Size]byte, error)
+}
+
+// Sessions keeps console sessions. GetSession returns
+// [auth.ErrSessionNotFound] for an unknown token, and for a session
+// expired at now.
+type Sessions interface {
+	CreateSession(ctx context.Context, s auth.Session) error
+	GetSession(ctx context.Context, tokenHash [sha256.Size]byte, now time.Time) (auth.Session, error)
+	DeleteSession(ctx context.Context, tokenHash [sha256.Size]byte) error
 }

@@ -15,6 +15,10 @@ var (
 	// ErrEndpointNotFound is returned when the tenant has no endpoint with
 	// the given id.
 	ErrEndpointNotFound = errors.New("subscriptions: endpoint not found")
+
+	// ErrEndpointDisabled is returned when an endpoint must be enabled for
+	// what was asked, such as sending it a delivery again.
+	ErrEndpointDisabled = errors.New("subscriptions: endpoint disabled")
 )
 
 // now returns the current time at the precision the databases keep, so that

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/messages"
 )
 
 const (
@@ -38,6 +39,7 @@ const (
 type Store interface {
 	delivery.Store
 	PruneExpiredSecrets(ctx context.Context, t time.Time) (int64, error)
+	RecoverNext(ctx context.Context, id string, batch int) (messages.Recovery, error)
 }
 
 // Config configures [New].
@@ -113,28 +115,9 @@ func workers(cfg Config) *river.Workers {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneSecretsWorker{store: cfg.Store, logger: cfg.Logger})
 	river.AddWorker(workers, delivery.NewWorker(deliveryCfg))
+	river.AddWorker(workers, &recoverWorker{store: cfg.Store, logger: cfg.Logger})
 
 	return workers
-}
-
-// Enqueue returns the function that queues, inside a publishing
-// transaction, one delivery job per endpoint of a message. On PostgreSQL
-// River writes them with COPY, in one round trip.
-func Enqueue[TTx any](
-	client *river.Client[TTx],
-) func(ctx context.Context, tx TTx, messageID string, endpointIDs []string) error {
-	return func(ctx context.Context, tx TTx, messageID string, endpointIDs []string) error {
-		params := make([]river.InsertManyParams, len(endpointIDs))
-		for i, id := range endpointIDs {
-			params[i] = river.InsertManyParams{Args: delivery.Args{MessageID: messageID, EndpointID: id}}
-		}
-
-		if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
-			return fmt.Errorf("insert delivery jobs: %w", err)
-		}
-
-		return nil
-	}
 }
 
 // PruneSecretsArgs asks for the previous signing secrets that have expired

@@ -361,13 +361,13 @@ func (s suite) listEndpointAttempts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			got, err := b.Store.ListEndpointAttempts(t.Context(), acme, e.ID, tt.succeeded, tt.before, tt.limit)
+			got, err := b.Store.ListEndpointAttempts(t.Context(), acme, e.ID, messages.AttemptFilter{Succeeded: tt.succeeded}, tt.before, tt.limit)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, ids(got))
 		})
 	}
 
-	got, err := b.Store.ListEndpointAttempts(t.Context(), acme, quiet.ID, nil, "", 10)
+	got, err := b.Store.ListEndpointAttempts(t.Context(), acme, quiet.ID, messages.AttemptFilter{}, "", 10)
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
@@ -391,7 +391,7 @@ func (s suite) listEndpointAttemptsNotFound(t *testing.T) {
 			t.Parallel()
 
 			for _, filter := range []*bool{nil, &yes, &no} {
-				got, err := b.Store.ListEndpointAttempts(t.Context(), tt.tenantID, tt.id, filter, "", 10)
+				got, err := b.Store.ListEndpointAttempts(t.Context(), tt.tenantID, tt.id, messages.AttemptFilter{Succeeded: filter}, "", 10)
 				require.ErrorIs(t, err, subscriptions.ErrEndpointNotFound)
 				require.Nil(t, got)
 			}

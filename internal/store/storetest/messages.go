@@ -95,8 +95,7 @@ func (s suite) publishMessage(t *testing.T) {
 	// One call queues the jobs of every endpoint the message goes to.
 	enqueued := b.Enqueued()
 	require.Len(t, enqueued, 1)
-	require.Equal(t, m.ID, enqueued[0].MessageID)
-	require.ElementsMatch(t, want, enqueued[0].EndpointIDs)
+	require.ElementsMatch(t, messages.Refs(m.ID, want), enqueued[0].Refs)
 
 	got, deliveries, err := b.Store.GetMessage(t.Context(), acme, m.ID)
 	require.NoError(t, err)

@@ -8,10 +8,7 @@
 //
 //		storetest.Run(t, func(t *testing.T) storetest.Harness {
 //			rec := storetest.NewRecorder()
-//			s := postgres.New(testdb.New(t).Pool).WithEnqueue(
-//				func(_ context.Context, _ pgx.Tx, messageID string, endpointIDs []string) error {
-//					return rec.Record(messageID, endpointIDs)
-//				})
+//			s := postgres.New(testdb.New(t).Pool).WithEnqueue(storetest.Enqueuer[pgx.Tx]{Recorder: rec})
 //
 //			return rec.Harness(s)
 //		})
@@ -30,6 +27,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -47,11 +45,11 @@ type Harness struct {
 	FailEnqueue func(fail bool)
 }
 
-// Enqueue is one call of a store's enqueue function: the delivery jobs
-// queued for one message.
+// Enqueue is one call of a store's enqueuer: the delivery jobs it queued,
+// or the job of one recovery.
 type Enqueue struct {
-	MessageID   string
-	EndpointIDs []string
+	Refs       []messages.Ref
+	RecoveryID string
 }
 
 // ErrEnqueue is what a [Recorder] told to fail returns.
@@ -71,19 +69,40 @@ func NewRecorder() *Recorder {
 	return &Recorder{}
 }
 
-// Record notes a call that queues messageID for endpointIDs. It returns
-// [ErrEnqueue] after [Recorder.Fail] was called with true, and nil
-// otherwise; failing calls are recorded too.
-func (r *Recorder) Record(messageID string, endpointIDs []string) error {
+// Record notes a call. It returns [ErrEnqueue] after [Recorder.Fail] was
+// called with true, and nil otherwise; failing calls are recorded too.
+func (r *Recorder) Record(call Enqueue) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
-	r.calls = append(r.calls, Enqueue{MessageID: messageID, EndpointIDs: slices.Clone(endpointIDs)})
+	call.Refs = slices.Clone(call.Refs)
+	r.calls = append(r.calls, call)
+
 	if r.fail {
 		return ErrEnqueue
 	}
 
 	return nil
+}
+
+// Enqueuer is the enqueuer of a backend whose transactions are of type
+// TTx, recording its calls in a [Recorder]. Recovery jobs get ids 1, 2, 3...
+type Enqueuer[TTx any] struct {
+	*Recorder
+}
+
+// EnqueueDeliveries records refs.
+func (e Enqueuer[TTx]) EnqueueDeliveries(_ context.Context, _ TTx, refs []messages.Ref) error {
+	return e.Record(Enqueue{Refs: refs})
+}
+
+// EnqueueRecovery records the recovery job and returns its id.
+func (e Enqueuer[TTx]) EnqueueRecovery(_ context.Context, _ TTx, recoveryID string) (int64, error) {
+	if err := e.Record(Enqueue{RecoveryID: recoveryID}); err != nil {
+		return 0, err
+	}
+
+	return int64(len(e.Calls())), nil
 }
 
 // Calls returns the calls recorded so far, oldest first.
@@ -176,4 +195,19 @@ func missing(id, neverStored string) []lookup {
 		{name: "unknown id", tenantID: acme, id: neverStored},
 		{name: "empty id", tenantID: acme, id: ""},
 	}
+}
+
+// EnqueueFunc is an enqueuer made of one function, which queues delivery
+// jobs; it queues recovery jobs as job 1 without a call. Tests of one
+// backend use it to watch or fail what a store queues.
+type EnqueueFunc[TTx any] func(ctx context.Context, tx TTx, refs []messages.Ref) error
+
+// EnqueueDeliveries calls f.
+func (f EnqueueFunc[TTx]) EnqueueDeliveries(ctx context.Context, tx TTx, refs []messages.Ref) error {
+	return f(ctx, tx, refs)
+}
+
+// EnqueueRecovery returns job id 1.
+func (f EnqueueFunc[TTx]) EnqueueRecovery(context.Context, TTx, string) (int64, error) {
+	return 1, nil
 }

@@ -1,0 +1,53 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/messages"
+)
+
+// Enqueuer queues Herald's jobs inside a transaction of the caller's, so
+// that a job exists exactly when the rows it works on do. TTx is the
+// driver's transaction type.
+type Enqueuer[TTx any] struct {
+	client *river.Client[TTx]
+}
+
+// NewEnqueuer returns the Enqueuer that queues through client.
+func NewEnqueuer[TTx any](client *river.Client[TTx]) Enqueuer[TTx] {
+	return Enqueuer[TTx]{client: client}
+}
+
+// EnqueueDeliveries queues one delivery job per ref in tx. On PostgreSQL
+// River writes them with COPY, in one round trip.
+func (e Enqueuer[TTx]) EnqueueDeliveries(ctx context.Context, tx TTx, refs []messages.Ref) error {
+	params := make([]river.InsertManyParams, len(refs))
+	for i, ref := range refs {
+		params[i] = river.InsertManyParams{Args: delivery.Args{
+			MessageID:  ref.MessageID,
+			EndpointID: ref.EndpointID,
+			Round:      ref.Round,
+		}}
+	}
+
+	if _, err := e.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("insert delivery jobs: %w", err)
+	}
+
+	return nil
+}
+
+// EnqueueRecovery queues the job of the recovery with id in tx, and returns
+// the job's id.
+func (e Enqueuer[TTx]) EnqueueRecovery(ctx context.Context, tx TTx, id string) (int64, error) {
+	res, err := e.client.InsertTx(ctx, tx, RecoverArgs{RecoveryID: id}, nil)
+	if err != nil {
+		return 0, fmt.Errorf("insert recovery job: %w", err)
+	}
+
+	return res.Job.ID, nil
+}
