@@ -27,6 +27,7 @@ type Store interface {
 	store.Tenants
 	store.Endpoints
 	store.Messages
+	store.Replays
 }
 
 // Config configures [New].
@@ -52,6 +53,10 @@ type Config struct {
 	// Egress refuses endpoint URLs whose host is a literal address it
 	// would not dial. Defaults to a policy allowing public addresses only.
 	Egress *egress.Policy
+
+	// Console, when set, serves the support console under /console/. It
+	// signs its users in itself, so the API key check does not apply.
+	Console http.Handler
 }
 
 // Defaults of [Config].
@@ -97,6 +102,11 @@ func New(cfg Config) http.Handler {
 		return c.Blob(http.StatusOK, "application/yaml", api.Spec)
 	})
 	RegisterHandlers(e, h)
+
+	if cfg.Console != nil {
+		e.Any("/console", echo.WrapHandler(cfg.Console))
+		e.Any("/console/*", echo.WrapHandler(cfg.Console))
+	}
 
 	return headAsGet(e)
 }
