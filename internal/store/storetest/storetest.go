@@ -144,6 +144,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 	t.Run("deliveries", s.deliveries)
 	t.Run("attempts", s.attempts)
 	t.Run("api keys", s.apiKeys)
+	t.Run("search", s.search)
+	t.Run("health", s.health)
+	t.Run("replays", s.replays)
+	t.Run("sessions", s.sessions)
 }
 
 // suite holds what every contract test needs: a way to open a store.

@@ -1,0 +1,7 @@
+package storetest
+
+import "testing"
+
+func (s suite) health(t *testing.T) {
+	t.Helper()
+}

@@ -1,0 +1,7 @@
+package storetest
+
+import "testing"
+
+func (s suite) replays(t *testing.T) {
+	t.Helper()
+}
