@@ -38,6 +38,66 @@ func (e DeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for EndpointHealthBreakerState.
+const (
+	BreakerClosed   EndpointHealthBreakerState = "closed"
+	BreakerHalfOpen EndpointHealthBreakerState = "half-open"
+	BreakerOpen     EndpointHealthBreakerState = "open"
+)
+
+// Valid indicates whether the value is a known member of the EndpointHealthBreakerState enum.
+func (e EndpointHealthBreakerState) Valid() bool {
+	switch e {
+	case BreakerClosed:
+		return true
+	case BreakerHalfOpen:
+		return true
+	case BreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecoveryStatus.
+const (
+	RecoveryCanceled RecoveryStatus = "canceled"
+	RecoveryDone     RecoveryStatus = "done"
+	RecoveryRunning  RecoveryStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the RecoveryStatus enum.
+func (e RecoveryStatus) Valid() bool {
+	switch e {
+	case RecoveryCanceled:
+		return true
+	case RecoveryDone:
+		return true
+	case RecoveryRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplayKind.
+const (
+	ReplayRecover ReplayKind = "recover"
+	ReplayResend  ReplayKind = "resend"
+)
+
+// Valid indicates whether the value is a known member of the ReplayKind enum.
+func (e ReplayKind) Valid() bool {
+	switch e {
+	case ReplayRecover:
+		return true
+	case ReplayResend:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListEndpointAttemptsParamsStatus.
 const (
 	ListEndpointAttemptsParamsStatusFailed    ListEndpointAttemptsParamsStatus = "failed"
@@ -92,20 +152,40 @@ type AttemptList struct {
 
 // Delivery defines model for Delivery.
 type Delivery struct {
-	// Attempts HTTP tries so far.
+	// Attempts HTTP tries so far, in every round.
 	Attempts   int    `json:"attempts"`
 	EndpointId string `json:"endpoint_id"`
+	EventType  string `json:"event_type"`
+
+	// MessageId The message delivered; receivers get it as `webhook-id`.
+	MessageId string `json:"message_id"`
 
 	// NextAttemptAt When the next try is due; absent when none is.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 
 	// Reason Why a failed delivery was given up.
-	Reason    *string        `json:"reason,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+
+	// Round 0 for the delivery as published, one more for each resend or
+	// recovery; each round follows the retry schedule from its start.
+	Round int `json:"round"`
+
+	// Status `pending` while tries are to come, `succeeded` once one was answered
+	// with 2xx, `failed` once Herald gave up.
 	Status    DeliveryStatus `json:"status"`
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-// DeliveryStatus defines model for Delivery.Status.
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Data []Delivery `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// DeliveryStatus `pending` while tries are to come, `succeeded` once one was answered
+// with 2xx, `failed` once Herald gave up.
 type DeliveryStatus string
 
 // Endpoint defines model for Endpoint.
@@ -139,6 +219,32 @@ type Endpoint struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
 }
+
+// EndpointHealth defines model for EndpointHealth.
+type EndpointHealth struct {
+	// BreakerChangedAt When the breaker last changed state; null if it never did.
+	BreakerChangedAt *time.Time `json:"breaker_changed_at"`
+
+	// BreakerState The endpoint's circuit breaker as a worker last reported it:
+	// `closed` lets deliveries through, `open` holds them back after
+	// repeated failures, `half-open` lets a few through to test.
+	BreakerState EndpointHealthBreakerState `json:"breaker_state"`
+
+	// FailureStreak The failed attempts since the last success, at most 1,000.
+	FailureStreak int `json:"failure_streak"`
+
+	// LastAttemptAt When the newest attempt started; null if none did.
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastSuccessAt When the newest successful attempt among the last 1,000 started;
+	// null if none of them succeeded.
+	LastSuccessAt *time.Time `json:"last_success_at"`
+}
+
+// EndpointHealthBreakerState The endpoint's circuit breaker as a worker last reported it:
+// `closed` lets deliveries through, `open` holds them back after
+// repeated failures, `half-open` lets a few through to test.
+type EndpointHealthBreakerState string
 
 // EndpointInput defines model for EndpointInput.
 type EndpointInput struct {
@@ -243,6 +349,10 @@ type Message struct {
 	Id         string          `json:"id"`
 	Payload    json.RawMessage `json:"payload"`
 
+	// Replays The newest 100 requests to send the message again, newest first:
+	// resends and recoveries, with who asked.
+	Replays []Replay `json:"replays"`
+
 	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
 	// `_`, `-` and `.`, other than `.` and `..`.
 	//
@@ -309,6 +419,89 @@ type PublishedMessage struct {
 	TenantId TenantID `json:"tenant_id"`
 }
 
+// Recovery defines model for Recovery.
+type Recovery struct {
+	// Actor Who asked, as in a replay.
+	//
+	// Example: key:3f2a9c1d0e4b
+	Actor      string    `json:"actor"`
+	CreatedAt  time.Time `json:"created_at"`
+	EndpointId string    `json:"endpoint_id"`
+
+	// Id Example: rcv_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// JobId The background job that queues the deliveries.
+	JobId int64 `json:"job_id"`
+
+	// Queued How many deliveries were queued so far. It can end above `total`
+	// when deliveries of the window failed while the recovery ran.
+	Queued int `json:"queued"`
+
+	// Reason Why a canceled recovery stopped; absent otherwise.
+	Reason *string `json:"reason,omitempty"`
+
+	// Since Messages created from this time on are recovered.
+	Since time.Time `json:"since"`
+
+	// Status `running` while deliveries are left to queue, `done` once all
+	// were, `canceled` when the endpoint was disabled before the end.
+	Status RecoveryStatus `json:"status"`
+
+	// Total How many failed deliveries the window held when the recovery started.
+	Total int `json:"total"`
+
+	// Until Messages created before this time are recovered.
+	Until     time.Time `json:"until"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RecoveryStatus `running` while deliveries are left to queue, `done` once all
+// were, `canceled` when the endpoint was disabled before the end.
+type RecoveryStatus string
+
+// RecoveryInput defines model for RecoveryInput.
+type RecoveryInput struct {
+	// Since The start of the window, included; at most 30 days before `until`.
+	Since time.Time `json:"since"`
+
+	// Until The end of the window, excluded; now when absent or later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoveryList defines model for RecoveryList.
+type RecoveryList struct {
+	Data []Recovery `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Replay defines model for Replay.
+type Replay struct {
+	// Actor Who asked: `key:` and the first 12 hex digits of the SHA-256 of
+	// the API key used, followed by ` (console)` when asked from the
+	// console.
+	//
+	//
+	// Example: key:3f2a9c1d0e4b
+	Actor      string    `json:"actor"`
+	CreatedAt  time.Time `json:"created_at"`
+	EndpointId string    `json:"endpoint_id"`
+
+	// Id Example: rpl_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// Kind `resend` for one delivery, `recover` for one of a recovery.
+	Kind ReplayKind `json:"kind"`
+
+	// RecoveryId The recovery that queued it; absent for a resend.
+	RecoveryId *string `json:"recovery_id,omitempty"`
+}
+
+// ReplayKind `resend` for one delivery, `recover` for one of a recovery.
+type ReplayKind string
+
 // Secret `whsec_` followed by the base64 of 24 to 64 random bytes.
 //
 // Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -370,11 +563,17 @@ type Cursor = string
 // EndpointID Example: ep_01jbq6q6ffe5x9qf2a8n1c3m4z
 type EndpointID = string
 
+// EventType defines model for EventType.
+type EventType = string
+
 // Limit defines model for Limit.
 type Limit = int
 
 // MessageID Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
 type MessageID = string
+
+// RecoveryID Example: rcv_01jbq6q6ffe5x9qf2a8n1c3m4z
+type RecoveryID = string
 
 // BadRequest An RFC 9457 problem.
 type BadRequest = Problem
@@ -409,6 +608,32 @@ type ListTenantsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDeliveriesParams defines parameters for ListDeliveries.
+type ListDeliveriesParams struct {
+	// Status Only the deliveries in this state.
+	Status *DeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// EventType Only those of messages of this event type, such as `invoice.paid`.
+	EventType *EventType `form:"event_type,omitempty" json:"event_type,omitempty"`
+
+	// EndpointId Only the deliveries to this endpoint.
+	EndpointId *string `form:"endpoint_id,omitempty" json:"endpoint_id,omitempty"`
+
+	// Since Only the deliveries of messages created at or after this time, an
+	// RFC 3339 date-time such as `2026-01-02T15:04:05Z` (escape a `+`
+	// offset as `%2B`). Taken to the millisecond.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only the deliveries of messages created before this time; after `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListEndpointsParams defines parameters for ListEndpoints.
 type ListEndpointsParams struct {
 	// Limit The most items in one page.
@@ -423,6 +648,17 @@ type ListEndpointAttemptsParams struct {
 	// Status Only attempts that succeeded, or only those that failed.
 	Status *ListEndpointAttemptsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
+	// EventType Only those of messages of this event type, such as `invoice.paid`.
+	EventType *EventType `form:"event_type,omitempty" json:"event_type,omitempty"`
+
+	// Since Only attempts started at or after this time, an RFC 3339
+	// date-time such as `2026-01-02T15:04:05Z` (escape a `+` offset
+	// as `%2B`). Taken to the millisecond.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only attempts started before this time; after `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit The most items in one page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -432,6 +668,15 @@ type ListEndpointAttemptsParams struct {
 
 // ListEndpointAttemptsParamsStatus defines parameters for ListEndpointAttempts.
 type ListEndpointAttemptsParamsStatus string
+
+// ListRecoveriesParams defines parameters for ListRecoveries.
+type ListRecoveriesParams struct {
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // ListMessageAttemptsParams defines parameters for ListMessageAttempts.
 type ListMessageAttemptsParams struct {
@@ -450,6 +695,9 @@ type CreateEndpointJSONRequestBody = EndpointInput
 
 // UpdateEndpointJSONRequestBody defines body for UpdateEndpoint for application/json ContentType.
 type UpdateEndpointJSONRequestBody = EndpointPatch
+
+// RecoverEndpointJSONRequestBody defines body for RecoverEndpoint for application/json ContentType.
+type RecoverEndpointJSONRequestBody = RecoveryInput
 
 // RotateEndpointSecretJSONRequestBody defines body for RotateEndpointSecret for application/json ContentType.
 type RotateEndpointSecretJSONRequestBody = SecretRotation
@@ -584,6 +832,18 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/tenants/{tenant_id} (the `PutTenant` operationId).
 	PutTenant(ctx context.Context, tenantId TenantID, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDeliveries Search a tenant's deliveries
+	//
+	// The delivery of each message to each endpoint, newest message first
+	// (then by endpoint id, newest first), optionally only those in one
+	// state, of one event type, to one endpoint, or of messages created
+	// within a time window. Support's way to find what failed:
+	// `status=failed`. The order is stable while messages are published:
+	// paging with `cursor` neither repeats nor skips a delivery.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
+	ListDeliveries(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListEndpoints List a tenant's endpoints
 	//
 	// Endpoints in the order they were created.
@@ -647,10 +907,93 @@ type ClientInterface interface {
 
 	// ListEndpointAttempts List an endpoint's delivery attempts
 	//
-	// Every HTTP try sent to the endpoint, newest first.
+	// Every HTTP try sent to the endpoint, newest first, optionally only
+	// those that failed or succeeded, of one event type, or started within
+	// a time window. The order is stable while new attempts are recorded:
+	// paging with `cursor` neither repeats nor skips an attempt.
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
 	ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEndpointHealth Get how an endpoint is doing
+	//
+	// The state of the endpoint's circuit breaker and what its newest
+	// 1,000 attempts tell: when the last one started, when the last one
+	// that succeeded started, and how many failed in a row since.
+	// `last_success_at` is the `since` to recover from after enabling an
+	// endpoint again.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/health (the `GetEndpointHealth` operationId).
+	GetEndpointHealth(ctx context.Context, tenantId TenantID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecoverEndpointWithBody Send an endpoint's failed deliveries again
+	//
+	// Starts a recovery: every delivery to the endpoint that failed, of
+	// the messages created from `since` until `until` (or now), is resent
+	// as by the resend route, with the same `webhook-id` and a fresh retry
+	// schedule. A window reaches back 30 days at most.
+	//
+	// The work happens in a background job, so that a large window cannot
+	// time the request out: the answer comes at once, with `total`, how
+	// many failed deliveries the window holds, and `job_id`. Follow the
+	// recovery at the `Location` it answers,
+	// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+	// queued so far while `status` is `running`, then `status` is `done`.
+	// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+	// Each delivery queued is recorded on its message, in its `replays`,
+	// with the fingerprint of the API key used.
+	//
+	// A disabled endpoint answers 409. After enabling again an endpoint
+	// that was disabled, recover what failed meanwhile with `since` set
+	// to its last success, the `last_success_at` of
+	// `GET .../endpoints/{endpoint_id}/health`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+	RecoverEndpointWithBody(ctx context.Context, tenantId TenantID, endpointId EndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecoverEndpoint Send an endpoint's failed deliveries again
+	//
+	// Starts a recovery: every delivery to the endpoint that failed, of
+	// the messages created from `since` until `until` (or now), is resent
+	// as by the resend route, with the same `webhook-id` and a fresh retry
+	// schedule. A window reaches back 30 days at most.
+	//
+	// The work happens in a background job, so that a large window cannot
+	// time the request out: the answer comes at once, with `total`, how
+	// many failed deliveries the window holds, and `job_id`. Follow the
+	// recovery at the `Location` it answers,
+	// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+	// queued so far while `status` is `running`, then `status` is `done`.
+	// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+	// Each delivery queued is recorded on its message, in its `replays`,
+	// with the fingerprint of the API key used.
+	//
+	// A disabled endpoint answers 409. After enabling again an endpoint
+	// that was disabled, recover what failed meanwhile with `since` set
+	// to its last success, the `last_success_at` of
+	// `GET .../endpoints/{endpoint_id}/health`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+	RecoverEndpoint(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RecoverEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRecoveries List an endpoint's recoveries
+	//
+	// The recoveries asked for the endpoint, newest first.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries (the `ListRecoveries` operationId).
+	ListRecoveries(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListRecoveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRecovery Get a recovery and its progress
+	//
+	// Where the recovery stands: `queued` of `total` deliveries queued so
+	// far, and `status` `running`, `done` or `canceled`.
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries/{recovery_id} (the `GetRecovery` operationId).
+	GetRecovery(ctx context.Context, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEndpointSecret Get an endpoint's signing secret
 	//
@@ -712,6 +1055,11 @@ type ClientInterface interface {
 
 	// GetMessage Get a message and its delivery state at each endpoint
 	//
+	// The message, its delivery to each endpoint in order of endpoint id,
+	// and the record of every request to send it again (`replays`, newest
+	// first): who asked, when, to which endpoint, by a resend or a
+	// recovery.
+	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
 	GetMessage(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -721,6 +1069,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
 	ListMessageAttempts(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResendMessage Send a message to an endpoint again
+	//
+	// Queues the message to the endpoint once more, whatever its delivery
+	// stands at: a failed or succeeded delivery is sent again, a pending
+	// one starts over. The delivery starts a new `round`: it is pending,
+	// its retry schedule restarts from the first try, and its attempt
+	// numbers go on counting. Receivers get the same `webhook-id` (the
+	// message id), so those that deduplicate on it can tell a resend from
+	// a new event. A message that never went to the endpoint, because its
+	// filter did not match or it did not exist yet, is sent to it now.
+	//
+	// Takes no body (an empty JSON object is accepted too). The resend is
+	// recorded on the message, in its `replays`, with the fingerprint of
+	// the API key used. A disabled endpoint answers 409: enable it first.
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
+	ResendMessage(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness probe
@@ -836,6 +1202,28 @@ func (c *Client) PutTenantWithBody(ctx context.Context, tenantId TenantID, conte
 // Corresponds with PUT /v1/tenants/{tenant_id} (the `PutTenant` operationId).
 func (c *Client) PutTenant(ctx context.Context, tenantId TenantID, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutTenantRequest(c.Server, tenantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDeliveries Search a tenant's deliveries
+//
+// The delivery of each message to each endpoint, newest message first
+// (then by endpoint id, newest first), optionally only those in one
+// state, of one event type, to one endpoint, or of messages created
+// within a time window. Support's way to find what failed:
+// `status=failed`. The order is stable while messages are published:
+// paging with `cursor` neither repeats nor skips a delivery.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
+func (c *Client) ListDeliveries(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDeliveriesRequest(c.Server, tenantId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -979,11 +1367,144 @@ func (c *Client) UpdateEndpoint(ctx context.Context, tenantId TenantID, endpoint
 
 // ListEndpointAttempts List an endpoint's delivery attempts
 //
-// Every HTTP try sent to the endpoint, newest first.
+// Every HTTP try sent to the endpoint, newest first, optionally only
+// those that failed or succeeded, of one event type, or started within
+// a time window. The order is stable while new attempts are recorded:
+// paging with `cursor` neither repeats nor skips an attempt.
 //
 // Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
 func (c *Client) ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEndpointAttemptsRequest(c.Server, tenantId, endpointId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEndpointHealth Get how an endpoint is doing
+//
+// The state of the endpoint's circuit breaker and what its newest
+// 1,000 attempts tell: when the last one started, when the last one
+// that succeeded started, and how many failed in a row since.
+// `last_success_at` is the `since` to recover from after enabling an
+// endpoint again.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/health (the `GetEndpointHealth` operationId).
+func (c *Client) GetEndpointHealth(ctx context.Context, tenantId TenantID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEndpointHealthRequest(c.Server, tenantId, endpointId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecoverEndpointWithBody Send an endpoint's failed deliveries again
+//
+// Starts a recovery: every delivery to the endpoint that failed, of
+// the messages created from `since` until `until` (or now), is resent
+// as by the resend route, with the same `webhook-id` and a fresh retry
+// schedule. A window reaches back 30 days at most.
+//
+// The work happens in a background job, so that a large window cannot
+// time the request out: the answer comes at once, with `total`, how
+// many failed deliveries the window holds, and `job_id`. Follow the
+// recovery at the `Location` it answers,
+// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+// queued so far while `status` is `running`, then `status` is `done`.
+// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+// Each delivery queued is recorded on its message, in its `replays`,
+// with the fingerprint of the API key used.
+//
+// A disabled endpoint answers 409. After enabling again an endpoint
+// that was disabled, recover what failed meanwhile with `since` set
+// to its last success, the `last_success_at` of
+// `GET .../endpoints/{endpoint_id}/health`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+func (c *Client) RecoverEndpointWithBody(ctx context.Context, tenantId TenantID, endpointId EndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverEndpointRequestWithBody(c.Server, tenantId, endpointId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecoverEndpoint Send an endpoint's failed deliveries again
+//
+// Starts a recovery: every delivery to the endpoint that failed, of
+// the messages created from `since` until `until` (or now), is resent
+// as by the resend route, with the same `webhook-id` and a fresh retry
+// schedule. A window reaches back 30 days at most.
+//
+// The work happens in a background job, so that a large window cannot
+// time the request out: the answer comes at once, with `total`, how
+// many failed deliveries the window holds, and `job_id`. Follow the
+// recovery at the `Location` it answers,
+// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+// queued so far while `status` is `running`, then `status` is `done`.
+// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+// Each delivery queued is recorded on its message, in its `replays`,
+// with the fingerprint of the API key used.
+//
+// A disabled endpoint answers 409. After enabling again an endpoint
+// that was disabled, recover what failed meanwhile with `since` set
+// to its last success, the `last_success_at` of
+// `GET .../endpoints/{endpoint_id}/health`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+func (c *Client) RecoverEndpoint(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RecoverEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecoverEndpointRequest(c.Server, tenantId, endpointId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRecoveries List an endpoint's recoveries
+//
+// The recoveries asked for the endpoint, newest first.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries (the `ListRecoveries` operationId).
+func (c *Client) ListRecoveries(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListRecoveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRecoveriesRequest(c.Server, tenantId, endpointId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRecovery Get a recovery and its progress
+//
+// Where the recovery stands: `queued` of `total` deliveries queued so
+// far, and `status` `running`, `done` or `canceled`.
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries/{recovery_id} (the `GetRecovery` operationId).
+func (c *Client) GetRecovery(ctx context.Context, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRecoveryRequest(c.Server, tenantId, endpointId, recoveryId)
 	if err != nil {
 		return nil, err
 	}
@@ -1104,6 +1625,11 @@ func (c *Client) PublishMessage(ctx context.Context, tenantId TenantID, body Pub
 
 // GetMessage Get a message and its delivery state at each endpoint
 //
+// The message, its delivery to each endpoint in order of endpoint id,
+// and the record of every request to send it again (`replays`, newest
+// first): who asked, when, to which endpoint, by a resend or a
+// recovery.
+//
 // Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
 func (c *Client) GetMessage(ctx context.Context, tenantId TenantID, messageId MessageID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMessageRequest(c.Server, tenantId, messageId)
@@ -1124,6 +1650,34 @@ func (c *Client) GetMessage(ctx context.Context, tenantId TenantID, messageId Me
 // Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
 func (c *Client) ListMessageAttempts(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMessageAttemptsRequest(c.Server, tenantId, messageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResendMessage Send a message to an endpoint again
+//
+// Queues the message to the endpoint once more, whatever its delivery
+// stands at: a failed or succeeded delivery is sent again, a pending
+// one starts over. The delivery starts a new `round`: it is pending,
+// its retry schedule restarts from the first try, and its attempt
+// numbers go on counting. Receivers get the same `webhook-id` (the
+// message id), so those that deduplicate on it can tell a resend from
+// a new event. A message that never went to the endpoint, because its
+// filter did not match or it did not exist yet, is sent to it now.
+//
+// Takes no body (an empty JSON object is accepted too). The resend is
+// recorded on the message, in its `replays`, with the fingerprint of
+// the API key used. A disabled endpoint answers 409: enable it first.
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
+func (c *Client) ResendMessage(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResendMessageRequest(c.Server, tenantId, messageId, endpointId)
 	if err != nil {
 		return nil, err
 	}
@@ -1365,6 +1919,139 @@ func NewPutTenantRequestWithBody(server string, tenantId TenantID, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDeliveriesRequest constructs an http.Request for the ListDeliveries method
+func NewListDeliveriesRequest(server string, tenantId TenantID, params *ListDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event_type", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndpointId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endpoint_id", *params.EndpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1679,6 +2366,42 @@ func NewListEndpointAttemptsRequest(server string, tenantId TenantID, endpointId
 
 		}
 
+		if params.EventType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event_type", *params.EventType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -1707,6 +2430,229 @@ func NewListEndpointAttemptsRequest(server string, tenantId TenantID, endpointId
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetEndpointHealthRequest constructs an http.Request for the GetEndpointHealth method
+func NewGetEndpointHealthRequest(server string, tenantId TenantID, endpointId EndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/endpoints/%s/health", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRecoverEndpointRequest calls the generic RecoverEndpoint builder with application/json body
+func NewRecoverEndpointRequest(server string, tenantId TenantID, endpointId EndpointID, body RecoverEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecoverEndpointRequestWithBody(server, tenantId, endpointId, "application/json", bodyReader)
+}
+
+// NewRecoverEndpointRequestWithBody constructs an http.Request for the RecoverEndpoint method, with any body, and a specified content type
+func NewRecoverEndpointRequestWithBody(server string, tenantId TenantID, endpointId EndpointID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/endpoints/%s/recover", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRecoveriesRequest constructs an http.Request for the ListRecoveries method
+func NewListRecoveriesRequest(server string, tenantId TenantID, endpointId EndpointID, params *ListRecoveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/endpoints/%s/recoveries", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRecoveryRequest constructs an http.Request for the GetRecovery method
+func NewGetRecoveryRequest(server string, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "recovery_id", recoveryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/endpoints/%s/recoveries/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -1980,6 +2926,54 @@ func NewListMessageAttemptsRequest(server string, tenantId TenantID, messageId M
 	return req, nil
 }
 
+// NewResendMessageRequest constructs an http.Request for the ResendMessage method
+func NewResendMessageRequest(server string, tenantId TenantID, messageId MessageID, endpointId EndpointID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "endpoint_id", endpointId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/messages/%s/endpoints/%s/resend", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2087,6 +3081,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/tenants/{tenant_id} (the `PutTenant` operationId).
 	PutTenantWithResponse(ctx context.Context, tenantId TenantID, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTenantResponse, error)
 
+	// ListDeliveriesWithResponse Search a tenant's deliveries
+	//
+	// The delivery of each message to each endpoint, newest message first
+	// (then by endpoint id, newest first), optionally only those in one
+	// state, of one event type, to one endpoint, or of messages created
+	// within a time window. Support's way to find what failed:
+	// `status=failed`. The order is stable while messages are published:
+	// paging with `cursor` neither repeats nor skips a delivery.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
+	ListDeliveriesWithResponse(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*ListDeliveriesResponse, error)
+
 	// ListEndpointsWithResponse List a tenant's endpoints
 	//
 	// Endpoints in the order they were created.
@@ -2156,12 +3164,101 @@ type ClientWithResponsesInterface interface {
 
 	// ListEndpointAttemptsWithResponse List an endpoint's delivery attempts
 	//
-	// Every HTTP try sent to the endpoint, newest first.
+	// Every HTTP try sent to the endpoint, newest first, optionally only
+	// those that failed or succeeded, of one event type, or started within
+	// a time window. The order is stable while new attempts are recorded:
+	// paging with `cursor` neither repeats nor skips an attempt.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
 	ListEndpointAttemptsWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*ListEndpointAttemptsResponse, error)
+
+	// GetEndpointHealthWithResponse Get how an endpoint is doing
+	//
+	// The state of the endpoint's circuit breaker and what its newest
+	// 1,000 attempts tell: when the last one started, when the last one
+	// that succeeded started, and how many failed in a row since.
+	// `last_success_at` is the `since` to recover from after enabling an
+	// endpoint again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/health (the `GetEndpointHealth` operationId).
+	GetEndpointHealthWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*GetEndpointHealthResponse, error)
+
+	// RecoverEndpointWithBodyWithResponse Send an endpoint's failed deliveries again
+	//
+	// Starts a recovery: every delivery to the endpoint that failed, of
+	// the messages created from `since` until `until` (or now), is resent
+	// as by the resend route, with the same `webhook-id` and a fresh retry
+	// schedule. A window reaches back 30 days at most.
+	//
+	// The work happens in a background job, so that a large window cannot
+	// time the request out: the answer comes at once, with `total`, how
+	// many failed deliveries the window holds, and `job_id`. Follow the
+	// recovery at the `Location` it answers,
+	// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+	// queued so far while `status` is `running`, then `status` is `done`.
+	// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+	// Each delivery queued is recorded on its message, in its `replays`,
+	// with the fingerprint of the API key used.
+	//
+	// A disabled endpoint answers 409. After enabling again an endpoint
+	// that was disabled, recover what failed meanwhile with `since` set
+	// to its last success, the `last_success_at` of
+	// `GET .../endpoints/{endpoint_id}/health`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+	RecoverEndpointWithBodyWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverEndpointResponse, error)
+
+	// RecoverEndpointWithResponse Send an endpoint's failed deliveries again
+	//
+	// Starts a recovery: every delivery to the endpoint that failed, of
+	// the messages created from `since` until `until` (or now), is resent
+	// as by the resend route, with the same `webhook-id` and a fresh retry
+	// schedule. A window reaches back 30 days at most.
+	//
+	// The work happens in a background job, so that a large window cannot
+	// time the request out: the answer comes at once, with `total`, how
+	// many failed deliveries the window holds, and `job_id`. Follow the
+	// recovery at the `Location` it answers,
+	// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+	// queued so far while `status` is `running`, then `status` is `done`.
+	// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+	// Each delivery queued is recorded on its message, in its `replays`,
+	// with the fingerprint of the API key used.
+	//
+	// A disabled endpoint answers 409. After enabling again an endpoint
+	// that was disabled, recover what failed meanwhile with `since` set
+	// to its last success, the `last_success_at` of
+	// `GET .../endpoints/{endpoint_id}/health`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+	RecoverEndpointWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RecoverEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverEndpointResponse, error)
+
+	// ListRecoveriesWithResponse List an endpoint's recoveries
+	//
+	// The recoveries asked for the endpoint, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries (the `ListRecoveries` operationId).
+	ListRecoveriesWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListRecoveriesParams, reqEditors ...RequestEditorFn) (*ListRecoveriesResponse, error)
+
+	// GetRecoveryWithResponse Get a recovery and its progress
+	//
+	// Where the recovery stands: `queued` of `total` deliveries queued so
+	// far, and `status` `running`, `done` or `canceled`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries/{recovery_id} (the `GetRecovery` operationId).
+	GetRecoveryWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID, reqEditors ...RequestEditorFn) (*GetRecoveryResponse, error)
 
 	// GetEndpointSecretWithResponse Get an endpoint's signing secret
 	//
@@ -2225,6 +3322,11 @@ type ClientWithResponsesInterface interface {
 
 	// GetMessageWithResponse Get a message and its delivery state at each endpoint
 	//
+	// The message, its delivery to each endpoint in order of endpoint id,
+	// and the record of every request to send it again (`replays`, newest
+	// first): who asked, when, to which endpoint, by a resend or a
+	// recovery.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
@@ -2238,6 +3340,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts (the `ListMessageAttempts` operationId).
 	ListMessageAttemptsWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, params *ListMessageAttemptsParams, reqEditors ...RequestEditorFn) (*ListMessageAttemptsResponse, error)
+
+	// ResendMessageWithResponse Send a message to an endpoint again
+	//
+	// Queues the message to the endpoint once more, whatever its delivery
+	// stands at: a failed or succeeded delivery is sent again, a pending
+	// one starts over. The delivery starts a new `round`: it is pending,
+	// its retry schedule restarts from the first try, and its attempt
+	// numbers go on counting. Receivers get the same `webhook-id` (the
+	// message id), so those that deduplicate on it can tell a resend from
+	// a new event. A message that never went to the endpoint, because its
+	// filter did not match or it did not exist yet, is sent to it now.
+	//
+	// Takes no body (an empty JSON object is accepted too). The resend is
+	// recorded on the message, in its `replays`, with the fingerprint of
+	// the API key used. A disabled endpoint answers 409: enable it first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
+	ResendMessageWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*ResendMessageResponse, error)
 }
 
 type GetHealthResponse struct {
@@ -2578,6 +3700,68 @@ func (r PutTenantResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutTenantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDeliveriesResponse) GetJSON200() *DeliveryList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListDeliveriesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDeliveriesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListDeliveriesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDeliveriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2991,6 +4175,289 @@ func (r ListEndpointAttemptsResponse) ContentType() string {
 	return ""
 }
 
+type GetEndpointHealthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EndpointHealth
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEndpointHealthResponse) GetJSON200() *EndpointHealth {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEndpointHealthResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEndpointHealthResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetEndpointHealthResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEndpointHealthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEndpointHealthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEndpointHealthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEndpointHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RecoverEndpointResponse202Headers the declared response headers of an HTTP 202 response for RecoverEndpoint
+type RecoverEndpointResponse202Headers struct {
+	Location *string
+}
+
+type RecoverEndpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Recovery
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Invalid
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *RecoverEndpointResponse202Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RecoverEndpointResponse) GetJSON202() *Recovery {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RecoverEndpointResponse) GetApplicationproblemJSON422() *Invalid {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r RecoverEndpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecoverEndpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecoverEndpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecoverEndpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRecoveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecoveryList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRecoveriesResponse) GetJSON200() *RecoveryList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListRecoveriesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRecoveriesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListRecoveriesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRecoveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRecoveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRecoveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRecoveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRecoveryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Recovery
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRecoveryResponse) GetJSON200() *Recovery {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetRecoveryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetRecoveryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetRecoveryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRecoveryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRecoveryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRecoveryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRecoveryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetEndpointSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3357,6 +4824,89 @@ func (r ListMessageAttemptsResponse) ContentType() string {
 	return ""
 }
 
+type ResendMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Delivery
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ResendMessageResponse) GetJSON202() *Delivery {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ResendMessageResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetBody returns the raw response body bytes
+func (r ResendMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResendMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResendMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResendMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness probe
 //
 // Answers 200 while the process is up. Needs no API key.
@@ -3460,6 +5010,26 @@ func (c *ClientWithResponses) PutTenantWithResponse(ctx context.Context, tenantI
 		return nil, err
 	}
 	return ParsePutTenantResponse(rsp)
+}
+
+// ListDeliveriesWithResponse Search a tenant's deliveries
+//
+// The delivery of each message to each endpoint, newest message first
+// (then by endpoint id, newest first), optionally only those in one
+// state, of one event type, to one endpoint, or of messages created
+// within a time window. Support's way to find what failed:
+// `status=failed`. The order is stable while messages are published:
+// paging with `cursor` neither repeats nor skips a delivery.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
+func (c *ClientWithResponses) ListDeliveriesWithResponse(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*ListDeliveriesResponse, error) {
+	rsp, err := c.ListDeliveries(ctx, tenantId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDeliveriesResponse(rsp)
 }
 
 // ListEndpointsWithResponse List a tenant's endpoints
@@ -3573,7 +5143,10 @@ func (c *ClientWithResponses) UpdateEndpointWithResponse(ctx context.Context, te
 
 // ListEndpointAttemptsWithResponse List an endpoint's delivery attempts
 //
-// Every HTTP try sent to the endpoint, newest first.
+// Every HTTP try sent to the endpoint, newest first, optionally only
+// those that failed or succeeded, of one event type, or started within
+// a time window. The order is stable while new attempts are recorded:
+// paging with `cursor` neither repeats nor skips an attempt.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3584,6 +5157,122 @@ func (c *ClientWithResponses) ListEndpointAttemptsWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseListEndpointAttemptsResponse(rsp)
+}
+
+// GetEndpointHealthWithResponse Get how an endpoint is doing
+//
+// The state of the endpoint's circuit breaker and what its newest
+// 1,000 attempts tell: when the last one started, when the last one
+// that succeeded started, and how many failed in a row since.
+// `last_success_at` is the `since` to recover from after enabling an
+// endpoint again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/health (the `GetEndpointHealth` operationId).
+func (c *ClientWithResponses) GetEndpointHealthWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*GetEndpointHealthResponse, error) {
+	rsp, err := c.GetEndpointHealth(ctx, tenantId, endpointId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEndpointHealthResponse(rsp)
+}
+
+// RecoverEndpointWithBodyWithResponse Send an endpoint's failed deliveries again
+//
+// Starts a recovery: every delivery to the endpoint that failed, of
+// the messages created from `since` until `until` (or now), is resent
+// as by the resend route, with the same `webhook-id` and a fresh retry
+// schedule. A window reaches back 30 days at most.
+//
+// The work happens in a background job, so that a large window cannot
+// time the request out: the answer comes at once, with `total`, how
+// many failed deliveries the window holds, and `job_id`. Follow the
+// recovery at the `Location` it answers,
+// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+// queued so far while `status` is `running`, then `status` is `done`.
+// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+// Each delivery queued is recorded on its message, in its `replays`,
+// with the fingerprint of the API key used.
+//
+// A disabled endpoint answers 409. After enabling again an endpoint
+// that was disabled, recover what failed meanwhile with `since` set
+// to its last success, the `last_success_at` of
+// `GET .../endpoints/{endpoint_id}/health`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+func (c *ClientWithResponses) RecoverEndpointWithBodyWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecoverEndpointResponse, error) {
+	rsp, err := c.RecoverEndpointWithBody(ctx, tenantId, endpointId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecoverEndpointResponse(rsp)
+}
+
+// RecoverEndpointWithResponse Send an endpoint's failed deliveries again
+//
+// Starts a recovery: every delivery to the endpoint that failed, of
+// the messages created from `since` until `until` (or now), is resent
+// as by the resend route, with the same `webhook-id` and a fresh retry
+// schedule. A window reaches back 30 days at most.
+//
+// The work happens in a background job, so that a large window cannot
+// time the request out: the answer comes at once, with `total`, how
+// many failed deliveries the window holds, and `job_id`. Follow the
+// recovery at the `Location` it answers,
+// `GET .../recoveries/{recovery_id}`: `queued` counts the deliveries
+// queued so far while `status` is `running`, then `status` is `done`.
+// Disabling the endpoint meanwhile stops the recovery as `canceled`.
+// Each delivery queued is recorded on its message, in its `replays`,
+// with the fingerprint of the API key used.
+//
+// A disabled endpoint answers 409. After enabling again an endpoint
+// that was disabled, recover what failed meanwhile with `since` set
+// to its last success, the `last_success_at` of
+// `GET .../endpoints/{endpoint_id}/health`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover (the `RecoverEndpoint` operationId).
+func (c *ClientWithResponses) RecoverEndpointWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, body RecoverEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*RecoverEndpointResponse, error) {
+	rsp, err := c.RecoverEndpoint(ctx, tenantId, endpointId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecoverEndpointResponse(rsp)
+}
+
+// ListRecoveriesWithResponse List an endpoint's recoveries
+//
+// The recoveries asked for the endpoint, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries (the `ListRecoveries` operationId).
+func (c *ClientWithResponses) ListRecoveriesWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListRecoveriesParams, reqEditors ...RequestEditorFn) (*ListRecoveriesResponse, error) {
+	rsp, err := c.ListRecoveries(ctx, tenantId, endpointId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRecoveriesResponse(rsp)
+}
+
+// GetRecoveryWithResponse Get a recovery and its progress
+//
+// Where the recovery stands: `queued` of `total` deliveries queued so
+// far, and `status` `running`, `done` or `canceled`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries/{recovery_id} (the `GetRecovery` operationId).
+func (c *ClientWithResponses) GetRecoveryWithResponse(ctx context.Context, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID, reqEditors ...RequestEditorFn) (*GetRecoveryResponse, error) {
+	rsp, err := c.GetRecovery(ctx, tenantId, endpointId, recoveryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRecoveryResponse(rsp)
 }
 
 // GetEndpointSecretWithResponse Get an endpoint's signing secret
@@ -3678,6 +5367,11 @@ func (c *ClientWithResponses) PublishMessageWithResponse(ctx context.Context, te
 
 // GetMessageWithResponse Get a message and its delivery state at each endpoint
 //
+// The message, its delivery to each endpoint in order of endpoint id,
+// and the record of every request to send it again (`replays`, newest
+// first): who asked, when, to which endpoint, by a resend or a
+// recovery.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/tenants/{tenant_id}/messages/{message_id} (the `GetMessage` operationId).
@@ -3702,6 +5396,32 @@ func (c *ClientWithResponses) ListMessageAttemptsWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseListMessageAttemptsResponse(rsp)
+}
+
+// ResendMessageWithResponse Send a message to an endpoint again
+//
+// Queues the message to the endpoint once more, whatever its delivery
+// stands at: a failed or succeeded delivery is sent again, a pending
+// one starts over. The delivery starts a new `round`: it is pending,
+// its retry schedule restarts from the first try, and its attempt
+// numbers go on counting. Receivers get the same `webhook-id` (the
+// message id), so those that deduplicate on it can tell a resend from
+// a new event. A message that never went to the endpoint, because its
+// filter did not match or it did not exist yet, is sent to it now.
+//
+// Takes no body (an empty JSON object is accepted too). The resend is
+// recorded on the message, in its `replays`, with the fingerprint of
+// the API key used. A disabled endpoint answers 409: enable it first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
+func (c *ClientWithResponses) ResendMessageWithResponse(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*ResendMessageResponse, error) {
+	rsp, err := c.ResendMessage(ctx, tenantId, messageId, endpointId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResendMessageResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -3955,6 +5675,53 @@ func ParsePutTenantResponse(rsp *http.Response) (*PutTenantResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListDeliveriesResponse parses an HTTP response from a ListDeliveriesWithResponse call
+func ParseListDeliveriesResponse(rsp *http.Response) (*ListDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	}
 
@@ -4281,6 +6048,235 @@ func ParseListEndpointAttemptsResponse(rsp *http.Response) (*ListEndpointAttempt
 	return response, nil
 }
 
+// ParseGetEndpointHealthResponse parses an HTTP response from a GetEndpointHealthWithResponse call
+func ParseGetEndpointHealthResponse(rsp *http.Response) (*GetEndpointHealthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEndpointHealthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EndpointHealth
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRecoverEndpointResponse parses an HTTP response from a RecoverEndpointWithResponse call
+func ParseRecoverEndpointResponse(rsp *http.Response) (*RecoverEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecoverEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Recovery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers RecoverEndpointResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers202 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRecoveriesResponse parses an HTTP response from a ListRecoveriesWithResponse call
+func ParseListRecoveriesResponse(rsp *http.Response) (*ListRecoveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRecoveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecoveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRecoveryResponse parses an HTTP response from a GetRecoveryWithResponse call
+func ParseGetRecoveryResponse(rsp *http.Response) (*GetRecoveryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRecoveryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Recovery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetEndpointSecretResponse parses an HTTP response from a GetEndpointSecretWithResponse call
 func ParseGetEndpointSecretResponse(rsp *http.Response) (*GetEndpointSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4566,6 +6562,74 @@ func ParseListMessageAttemptsResponse(rsp *http.Response) (*ListMessageAttemptsR
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResendMessageResponse parses an HTTP response from a ResendMessageWithResponse call
+func ParseResendMessageResponse(rsp *http.Response) (*ResendMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResendMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Delivery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	}
 

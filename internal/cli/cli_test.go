@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -301,4 +302,22 @@ func TestAPIAndWorkerAloneRefuseSQLite(t *testing.T) {
 		err := cli.Run(t.Context(), []string{command}, environ, &buffer{}, &buffer{})
 		require.ErrorContains(t, err, "a SQLite database runs in one process: use herald serve")
 	}
+}
+
+// TestStopsDespiteUnusedConnections checks that a connection which never
+// sends a request, as browsers open ahead of need, does not hold the API
+// past its shutdown timeout: net/http would wait 5s for it.
+func TestStopsDespiteUnusedConnections(t *testing.T) {
+	t.Parallel()
+
+	const key = "a-configured-key-of-some-length"
+
+	r := start(t, environ(testdb.Empty(t).URL, "HERALD_API_KEY="+key, "HERALD_SHUTDOWN_TIMEOUT=1s"), "api")
+	url := r.await(t, listeningRe)
+
+	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", strings.TrimPrefix(url, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+
+	require.NoError(t, r.stop(t))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
@@ -72,12 +74,18 @@ func openPostgres(ctx context.Context, cfg config.Config) (*database, error) {
 			return schema.Version(ctx, pool, logger)
 		},
 		jobs: func(wcfg worker.Config) (jobs, store.Store, error) {
+			enqueuer := worker.NewEnqueuer[pgx.Tx](nil)
+			enqueuing := pg.WithEnqueue(enqueuer)
+			wcfg.Store = enqueuing
+
 			client, err := worker.New(riverpgxv5.New(pool), wcfg)
 			if err != nil {
 				return nil, nil, err //nolint:wrapcheck // already wrapped
 			}
 
-			return client, pg.WithEnqueue(worker.NewEnqueuer(client)), nil
+			enqueuer.Use(client)
+
+			return client, enqueuing, nil
 		},
 		close: pool.Close,
 	}, nil
@@ -112,12 +120,18 @@ func openSQLite(ctx context.Context, path string) (*database, error) {
 			return schema.VersionSQLite(ctx, db, logger)
 		},
 		jobs: func(wcfg worker.Config) (jobs, store.Store, error) {
+			enqueuer := worker.NewEnqueuer[*sql.Tx](nil)
+			enqueuing := lite.WithEnqueue(enqueuer)
+			wcfg.Store = enqueuing
+
 			client, err := worker.New(riversqlite.New(db), wcfg)
 			if err != nil {
 				return nil, nil, err //nolint:wrapcheck // already wrapped
 			}
 
-			return client, lite.WithEnqueue(worker.NewEnqueuer(client)), nil
+			enqueuer.Use(client)
+
+			return client, enqueuing, nil
 		},
 		close: func() {
 			_ = db.Close()

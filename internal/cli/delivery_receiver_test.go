@@ -16,7 +16,7 @@ import (
 )
 
 // waitFor bounds every wait for a delivery to happen.
-const waitFor = 5 * time.Second
+const waitFor = 10 * time.Second
 
 // answer is what a receiver does with one request.
 type answer struct {

@@ -245,7 +245,7 @@ func TestBreakerHoldsDeliveriesWithoutSpendingAttempts(t *testing.T) {
 	t.Parallel()
 
 	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
-		const cooldown = 2 * time.Second
+		const cooldown = 4 * time.Second
 
 		var (
 			b = setupDelivery(t, db.URL,
@@ -331,7 +331,7 @@ func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
 		// Long enough for SQLite under the race detector to deliver every
 		// healthy message well within it.
-		const timeout = 6 * time.Second
+		const timeout = 10 * time.Second
 
 		var (
 			b = setupDelivery(t, db.URL,

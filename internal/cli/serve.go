@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/auth"
 	"github.com/heraldhq/herald/internal/breaker"
+	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/server"
@@ -115,23 +116,30 @@ func (e env) run(ctx context.Context, name string, withAPI, withWorker bool) err
 	return err //nolint:wrapcheck // each part wraps its own errors
 }
 
-// serveAPI serves the API on listener until ctx is done.
+// serveAPI serves the API and the console on listener until ctx is done.
 func (p *process) serveAPI(
-	ctx context.Context, listener net.Listener, keyring *auth.Keyring, store server.Store, policy *egress.Policy,
+	ctx context.Context, listener net.Listener, keyring *auth.Keyring, st store.Store,
+	policy *egress.Policy,
 ) error {
+	support := console.New(console.Config{Store: st, Keyring: keyring, Logger: p.logger})
+
+	var unused unusedConns
+
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Store:           store,
+			Store:           st,
 			Keyring:         keyring,
 			Logger:          p.logger,
 			MaxPayloadBytes: p.cfg.MaxPayloadBytes,
 			Egress:          policy,
+			Console:         support,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelWarn),
+		ConnState:         unused.track,
 	}
 
 	errc := make(chan error, 1)
@@ -146,7 +154,9 @@ func (p *process) serveAPI(
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.ShutdownTimeout)
 	defer cancel()
 
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	srv.SetKeepAlivesEnabled(false)
+
+	if err := shutdown(shutdownCtx, srv, &unused); err != nil {
 		return fmt.Errorf("stop api: %w", err)
 	}
 
@@ -170,7 +180,6 @@ func (p *process) riverClient(insertOnly bool, policy *egress.Policy) (jobs, sto
 	p.breakers = worker.NewBreakerStates(p.db.store, p.logger)
 
 	return p.db.jobs(worker.Config{
-		Store:       p.db.store,
 		Logger:      p.logger,
 		RiverLogger: newLogger(p.cfg.LogFormat, riverLevel, p.env.stderr),
 		InsertOnly:  insertOnly,

@@ -115,8 +115,6 @@ func (b *testBundle) publish(t *testing.T, payload string) messages.Message {
 	m, err := messages.New(tenantID, messages.Params{EventType: "invoice.paid", Payload: []byte(payload)}, 0)
 	require.NoError(t, err)
 
-	noop := storetest.EnqueueFunc[pgx.Tx](func(context.Context, pgx.Tx, []messages.Ref) error { return nil })
-
 	_, err = b.store.WithEnqueue(noop).PublishMessage(t.Context(), m)
 	require.NoError(t, err)
 
@@ -801,4 +799,62 @@ func TestWorkGoneRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.Disabled, "the endpoint that answered 410 Gone is still enabled")
 	require.Equal(t, messages.StatusFailed, b.state(t, second).Status)
+}
+
+// resend replays the delivery of tg and returns the job of its new round.
+func (b *testBundle) resend(t *testing.T, tg target) *river.Job[delivery.Args] {
+	t.Helper()
+
+	r, err := messages.NewResend(tenantID, tg.message.ID, tg.endpoint.ID, "key:test")
+	require.NoError(t, err)
+
+	d, err := b.store.WithEnqueue(noop).Resend(t.Context(), r)
+	require.NoError(t, err)
+
+	job := tg.job()
+	job.Args.Round = d.Round
+
+	return job
+}
+
+// noop queues nothing.
+var noop = storetest.EnqueueFunc[pgx.Tx](func(context.Context, pgx.Tx, []messages.Ref) error { return nil })
+
+func TestWorkReplayed(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	r := newReceiver(t, answering(500, "down"))
+	tg := b.deliverTo(t, r)
+	w := b.worker(func(cfg *delivery.Config) { cfg.Schedule = retry.Schedule{time.Second} })
+
+	requireSnooze(t, w.Work(t.Context(), tg.job()), time.Second, time.Second)
+	require.NoError(t, w.Work(t.Context(), tg.job()))
+	require.Equal(t, messages.StatusFailed, b.state(t, tg).Status)
+
+	replayed := b.resend(t, tg)
+	require.Equal(t, 1, replayed.Args.Round)
+
+	// The job of the first round is over: it sends nothing, even though
+	// the delivery is pending again.
+	require.NoError(t, w.Work(t.Context(), tg.job()))
+	require.Len(t, r.got(), 2)
+
+	// The new round follows the schedule from its start: its first failure
+	// waits the schedule's first step instead of giving up.
+	requireSnooze(t, w.Work(t.Context(), replayed), time.Second, time.Second)
+	require.NoError(t, w.Work(t.Context(), replayed))
+
+	d := b.state(t, tg)
+	require.Equal(t, messages.StatusFailed, d.Status)
+	require.Equal(t, "gave up after 2 attempts", d.Reason)
+	require.Equal(t, 4, d.Attempts, "attempt numbers go on across rounds")
+
+	// Every try of both rounds carries the same webhook id.
+	got := r.got()
+	require.Len(t, got, 4)
+
+	for _, req := range got {
+		require.Equal(t, tg.message.ID, req.header.Get("Webhook-Id"))
+	}
 }

@@ -49,7 +49,7 @@ func uuidAt(t time.Time, random []byte) []byte {
 	ms := min(max(t.UnixMilli(), 0), 1<<48-1)
 
 	uuid := make([]byte, 16)
-	binary.BigEndian.PutUint64(uuid[:8], uint64(ms)<<16) //nolint:gosec // ms is clamped to 48 bits
+	binary.BigEndian.PutUint64(uuid[:8], uint64(ms)<<16)
 	copy(uuid[6:], random)
 
 	uuid[6] = 0x70 | uuid[6]&0x0f // version 7

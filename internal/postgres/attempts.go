@@ -40,19 +40,50 @@ func (s *Store) ListMessageAttempts(
 }
 
 // ListEndpointAttempts returns at most limit attempts sent to the tenant's
-// endpoint with id sorting before the given one, newest first, only those
-// that succeeded or failed when succeeded is set, or
-// [subscriptions.ErrEndpointNotFound].
+// endpoint with id sorting before the given one, newest first, narrowed by
+// f, or [subscriptions.ErrEndpointNotFound].
 func (s *Store) ListEndpointAttempts(
 	ctx context.Context, tenantID, endpointID string, f messages.AttemptFilter, before string, limit int,
 ) ([]messages.Attempt, error) {
-	const query = "SELECT " + attemptColumns + ` FROM attempts a
-		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = $1
-		WHERE a.endpoint_id = $2 AND ($3 = '' OR a.id < $3)
-		AND ($5::boolean IS NULL OR a.succeeded = $5)
-		ORDER BY a.id DESC LIMIT $4`
+	var w where
 
-	attempts, err := s.listAttempts(ctx, query, tenantID, endpointID, before, limit, f.Succeeded)
+	w.add("EXISTS (SELECT 1 FROM endpoints e WHERE e.id = ? AND e.tenant_id = ?)", endpointID, tenantID)
+
+	// The endpoint and the window bound a range of (endpoint_id, id), and
+	// the order names both columns, so that only the indexes on them serve
+	// the listing. With endpoint_id = $n the planner may instead walk the
+	// primary key back through every endpoint's attempts, which takes
+	// seconds when the endpoint has nothing recent to show.
+	lower, upper := idRange(attemptPrefix, f.Since, f.Until, before)
+	w.add("(a.endpoint_id, a.id) >= (?, ?)", endpointID, lower)
+
+	if upper != "" {
+		w.add("(a.endpoint_id, a.id) < (?, ?)", endpointID, upper)
+	} else {
+		w.add("a.endpoint_id <= ?", endpointID)
+	}
+
+	// Said literally, NOT a.succeeded lets the partial index of failed
+	// attempts serve the listing.
+	switch {
+	case f.Succeeded == nil:
+	case *f.Succeeded:
+		w.add("a.succeeded")
+	default:
+		w.add("NOT a.succeeded")
+	}
+
+	from := "attempts a"
+	if f.EventType != "" {
+		from += " JOIN messages m ON m.id = a.message_id"
+		w.add("m.event_type = ?", f.EventType)
+	}
+
+	query := "SELECT " + attemptColumns + " FROM " + from + `
+		WHERE ` + w.String() + `
+		ORDER BY a.endpoint_id DESC, a.id DESC LIMIT ` + w.arg(limit)
+
+	attempts, err := s.listAttempts(ctx, query, w.args...)
 	if err != nil || len(attempts) > 0 {
 		return attempts, err
 	}
@@ -108,7 +139,8 @@ func scanAttempt(row pgx.CollectableRow) (messages.Attempt, error) {
 
 // loadTargetQuery reads what one delivery needs. It is built once: every
 // delivery runs it.
-var loadTargetQuery = `SELECT d.status, d.attempts, m.payload, ` + prefixed("e.", endpointColumns) + `
+var loadTargetQuery = `SELECT d.tenant_id, d.event_type, d.status, d.attempts, d.round,
+	d.round_start, m.payload, ` + prefixed("e.", endpointColumns) + `
 	FROM deliveries d
 	JOIN messages m ON m.id = d.message_id
 	JOIN endpoints e ON e.id = d.endpoint_id
@@ -126,7 +158,9 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 	t, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (messages.Target, error) {
 		var t messages.Target
 
-		e, err := scanEndpointAfter(row, &t.Delivery.Status, &t.Delivery.Attempts, &t.Payload)
+		d := &t.Delivery
+		e, err := scanEndpointAfter(row, &d.TenantID, &d.EventType, &d.Status, &d.Attempts,
+			&d.Round, &d.RoundStart, &t.Payload)
 		t.Endpoint = e
 
 		return t, err
@@ -144,8 +178,9 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 	return t, nil
 }
 
-// RecordAttempt stores a and sets its delivery's state, in one statement.
-// reason says why a failed delivery was given up.
+// RecordAttempt stores a and, while a's round is the delivery's current
+// one, sets the delivery's state, in one statement. reason says why a
+// failed delivery was given up.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
 	return recordAttempt(ctx, s.pool, a, status, reason)
 }
@@ -158,7 +193,7 @@ func recordAttempt(ctx context.Context, db execer, a messages.Attempt, status me
 		)
 		UPDATE deliveries SET status = $12, attempts = $4, next_attempt_at = $11, reason = $13,
 			updated_at = $5::timestamptz + make_interval(secs => $6::bigint / 1e6)
-		WHERE message_id = $2 AND endpoint_id = $3`
+		WHERE message_id = $2 AND endpoint_id = $3 AND round = $14`
 
 	var next *time.Time
 	if !a.NextAttemptAt.IsZero() {
@@ -167,7 +202,7 @@ func recordAttempt(ctx context.Context, db execer, a messages.Attempt, status me
 
 	_, err := db.Exec(ctx, query, a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt,
 		a.Duration.Microseconds(), a.StatusCode, a.ResponseBody, a.Error, a.Succeeded, next,
-		string(status), reason)
+		string(status), reason, a.Round)
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}

@@ -179,8 +179,8 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.M
 		return messages.Message{}, nil, fmt.Errorf("get message: %w", err)
 	}
 
-	const deliveriesQuery = `SELECT message_id, endpoint_id, status, attempts, next_attempt_at,
-		reason, updated_at FROM deliveries WHERE message_id = $1 ORDER BY endpoint_id`
+	const deliveriesQuery = "SELECT " + deliveryColumns + `
+		FROM deliveries d WHERE d.message_id = $1 ORDER BY d.endpoint_id`
 
 	rows, err := s.pool.Query(ctx, deliveriesQuery, id)
 	if err != nil {
@@ -195,13 +195,17 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.M
 	return m, deliveries, nil
 }
 
+const deliveryColumns = `d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status,
+	d.attempts, d.next_attempt_at, d.reason, d.round, d.round_start, d.updated_at`
+
 func scanDelivery(row pgx.CollectableRow) (messages.Delivery, error) {
 	var (
 		d    messages.Delivery
 		next *time.Time
 	)
 
-	err := row.Scan(&d.MessageID, &d.EndpointID, &d.Status, &d.Attempts, &next, &d.Reason, &d.UpdatedAt)
+	err := row.Scan(&d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType, &d.Status,
+		&d.Attempts, &next, &d.Reason, &d.Round, &d.RoundStart, &d.UpdatedAt)
 	if err != nil {
 		return messages.Delivery{}, err //nolint:wrapcheck // wrapped by the caller
 	}

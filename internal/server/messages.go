@@ -14,6 +14,9 @@ import (
 // envelopeBytes is what a publish body may hold beside its payload.
 const envelopeBytes = 16 << 10
 
+// maxReplays is how many of its newest replays a message shows.
+const maxReplays = 100
+
 // PublishMessage stores a message and queues its deliveries.
 func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
 	if err := subscriptions.ValidateTenantID(tenantID); err != nil {
@@ -58,6 +61,11 @@ func (h *handler) GetMessage(c echo.Context, tenantID TenantID, messageID Messag
 		return err
 	}
 
+	replays, err := h.store.ListReplays(c.Request().Context(), tenantID, messageID, maxReplays)
+	if err != nil {
+		return err
+	}
+
 	body := Message{
 		Id:         m.ID,
 		TenantId:   m.TenantID,
@@ -66,9 +74,16 @@ func (h *handler) GetMessage(c echo.Context, tenantID TenantID, messageID Messag
 		Payload:    m.Payload,
 		CreatedAt:  m.CreatedAt,
 		Deliveries: make([]Delivery, len(deliveries)),
+		Replays:    make([]Replay, len(replays)),
 	}
+
 	for i, d := range deliveries {
+		d.MessageID, d.EventType = m.ID, m.EventType
 		body.Deliveries[i] = deliveryBody(d)
+	}
+
+	for i, r := range replays {
+		body.Replays[i] = replayBody(r)
 	}
 
 	return c.JSON(http.StatusOK, body)
@@ -110,18 +125,43 @@ func (h *handler) ListEndpointAttempts(
 		return err
 	}
 
-	succeeded, err := statusFilter(params.Status)
+	f, err := attemptFilter(params)
 	if err != nil {
 		return err
 	}
 
 	attempts, err := h.store.ListEndpointAttempts(c.Request().Context(), tenantID, endpointID,
-		messages.AttemptFilter{Succeeded: succeeded}, p.after, p.limit+1)
+		f, p.after, p.limit+1)
 	if err != nil {
 		return err
 	}
 
 	return c.JSON(http.StatusOK, attemptList(attempts, p.limit))
+}
+
+// attemptFilter checks the filters of a listing of an endpoint's attempts.
+func attemptFilter(params ListEndpointAttemptsParams) (messages.AttemptFilter, error) {
+	succeeded, err := statusFilter(params.Status)
+	if err != nil {
+		return messages.AttemptFilter{}, err
+	}
+
+	eventType, err := eventTypeFilter(params.EventType)
+	if err != nil {
+		return messages.AttemptFilter{}, err
+	}
+
+	since, until, err := window(params.Since, params.Until)
+	if err != nil {
+		return messages.AttemptFilter{}, err
+	}
+
+	return messages.AttemptFilter{
+		Succeeded: succeeded,
+		EventType: eventType,
+		Since:     since,
+		Until:     until,
+	}, nil
 }
 
 func statusFilter(status *ListEndpointAttemptsParamsStatus) (*bool, error) {
@@ -163,9 +203,12 @@ func publishedBody(p messages.Published) PublishedMessage {
 
 func deliveryBody(d messages.Delivery) Delivery {
 	body := Delivery{
+		MessageId:  d.MessageID,
 		EndpointId: d.EndpointID,
+		EventType:  d.EventType,
 		Status:     DeliveryStatus(d.Status),
 		Attempts:   d.Attempts,
+		Round:      d.Round,
 		Reason:     optional(d.Reason),
 		UpdatedAt:  d.UpdatedAt,
 	}

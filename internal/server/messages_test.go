@@ -84,15 +84,27 @@ func setupPublish(t *testing.T, opts publishOpts) (*testBundle, *enqueueLog) {
 		jobs = &enqueueLog{}
 	)
 
-	handler := server.New(server.Config{
+	publishing := b.serve(t, server.Config{
 		Store:           b.store.WithEnqueue(storetest.EnqueueFunc[pgx.Tx](jobs.enqueue)),
-		Keyring:         auth.NewKeyring(auth.Hash(b.key)),
-		Logger:          slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MaxPayloadBytes: opts.maxPayloadBytes,
 		Egress:          opts.egress,
 	})
 
-	srv := httptest.NewServer(handler)
+	return publishing, jobs
+}
+
+// serve returns a copy of b whose API is another server made with cfg, on
+// b's keyring, logs and checked transport unless cfg names a keyring.
+func (b *testBundle) serve(t *testing.T, cfg server.Config) *testBundle {
+	t.Helper()
+
+	if cfg.Keyring == nil {
+		cfg.Keyring = auth.NewKeyring(auth.Hash(b.key))
+	}
+
+	cfg.Logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	srv := httptest.NewServer(server.New(cfg))
 	t.Cleanup(srv.Close)
 
 	c, err := client.NewClientWithResponses(srv.URL,
@@ -103,11 +115,11 @@ func setupPublish(t *testing.T, opts publishOpts) (*testBundle, *enqueueLog) {
 		}))
 	require.NoError(t, err)
 
-	publishing := *b
-	publishing.client = c
-	publishing.baseURL = srv.URL
+	served := *b
+	served.client = c
+	served.baseURL = srv.URL
 
-	return &publishing, jobs
+	return &served
 }
 
 // publish publishes a message of the tenant acme through the API and
@@ -485,8 +497,14 @@ func TestGetMessage(t *testing.T) {
 	wantIDs := []string{e1.Id, e2.Id}
 	slices.Sort(wantIDs)
 
+	require.Empty(t, m.Replays)
+	require.Contains(t, string(res.Body), `"replays":[]`)
+
 	for i, d := range m.Deliveries {
+		require.Equal(t, published.Id, d.MessageId)
 		require.Equal(t, wantIDs[i], d.EndpointId)
+		require.Equal(t, "invoice.paid", d.EventType)
+		require.Zero(t, d.Round)
 		require.Equal(t, client.DeliveryStatusPending, d.Status)
 		require.Zero(t, d.Attempts)
 		require.Nil(t, d.NextAttemptAt)

@@ -34,6 +34,66 @@ func (e DeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for EndpointHealthBreakerState.
+const (
+	BreakerClosed   EndpointHealthBreakerState = "closed"
+	BreakerHalfOpen EndpointHealthBreakerState = "half-open"
+	BreakerOpen     EndpointHealthBreakerState = "open"
+)
+
+// Valid indicates whether the value is a known member of the EndpointHealthBreakerState enum.
+func (e EndpointHealthBreakerState) Valid() bool {
+	switch e {
+	case BreakerClosed:
+		return true
+	case BreakerHalfOpen:
+		return true
+	case BreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecoveryStatus.
+const (
+	RecoveryCanceled RecoveryStatus = "canceled"
+	RecoveryDone     RecoveryStatus = "done"
+	RecoveryRunning  RecoveryStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the RecoveryStatus enum.
+func (e RecoveryStatus) Valid() bool {
+	switch e {
+	case RecoveryCanceled:
+		return true
+	case RecoveryDone:
+		return true
+	case RecoveryRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplayKind.
+const (
+	ReplayRecover ReplayKind = "recover"
+	ReplayResend  ReplayKind = "resend"
+)
+
+// Valid indicates whether the value is a known member of the ReplayKind enum.
+func (e ReplayKind) Valid() bool {
+	switch e {
+	case ReplayRecover:
+		return true
+	case ReplayResend:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListEndpointAttemptsParamsStatus.
 const (
 	ListEndpointAttemptsParamsStatusFailed    ListEndpointAttemptsParamsStatus = "failed"
@@ -88,20 +148,40 @@ type AttemptList struct {
 
 // Delivery defines model for Delivery.
 type Delivery struct {
-	// Attempts HTTP tries so far.
+	// Attempts HTTP tries so far, in every round.
 	Attempts   int    `json:"attempts"`
 	EndpointId string `json:"endpoint_id"`
+	EventType  string `json:"event_type"`
+
+	// MessageId The message delivered; receivers get it as `webhook-id`.
+	MessageId string `json:"message_id"`
 
 	// NextAttemptAt When the next try is due; absent when none is.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 
 	// Reason Why a failed delivery was given up.
-	Reason    *string        `json:"reason,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+
+	// Round 0 for the delivery as published, one more for each resend or
+	// recovery; each round follows the retry schedule from its start.
+	Round int `json:"round"`
+
+	// Status `pending` while tries are to come, `succeeded` once one was answered
+	// with 2xx, `failed` once Herald gave up.
 	Status    DeliveryStatus `json:"status"`
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-// DeliveryStatus defines model for Delivery.Status.
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Data []Delivery `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// DeliveryStatus `pending` while tries are to come, `succeeded` once one was answered
+// with 2xx, `failed` once Herald gave up.
 type DeliveryStatus string
 
 // Endpoint defines model for Endpoint.
@@ -135,6 +215,32 @@ type Endpoint struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
 }
+
+// EndpointHealth defines model for EndpointHealth.
+type EndpointHealth struct {
+	// BreakerChangedAt When the breaker last changed state; null if it never did.
+	BreakerChangedAt *time.Time `json:"breaker_changed_at"`
+
+	// BreakerState The endpoint's circuit breaker as a worker last reported it:
+	// `closed` lets deliveries through, `open` holds them back after
+	// repeated failures, `half-open` lets a few through to test.
+	BreakerState EndpointHealthBreakerState `json:"breaker_state"`
+
+	// FailureStreak The failed attempts since the last success, at most 1,000.
+	FailureStreak int `json:"failure_streak"`
+
+	// LastAttemptAt When the newest attempt started; null if none did.
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+
+	// LastSuccessAt When the newest successful attempt among the last 1,000 started;
+	// null if none of them succeeded.
+	LastSuccessAt *time.Time `json:"last_success_at"`
+}
+
+// EndpointHealthBreakerState The endpoint's circuit breaker as a worker last reported it:
+// `closed` lets deliveries through, `open` holds them back after
+// repeated failures, `half-open` lets a few through to test.
+type EndpointHealthBreakerState string
 
 // EndpointInput defines model for EndpointInput.
 type EndpointInput struct {
@@ -239,6 +345,10 @@ type Message struct {
 	Id         string          `json:"id"`
 	Payload    json.RawMessage `json:"payload"`
 
+	// Replays The newest 100 requests to send the message again, newest first:
+	// resends and recoveries, with who asked.
+	Replays []Replay `json:"replays"`
+
 	// TenantId The producer's own id for the customer: 1 to 128 letters, digits,
 	// `_`, `-` and `.`, other than `.` and `..`.
 	//
@@ -305,6 +415,89 @@ type PublishedMessage struct {
 	TenantId TenantID `json:"tenant_id"`
 }
 
+// Recovery defines model for Recovery.
+type Recovery struct {
+	// Actor Who asked, as in a replay.
+	//
+	// Example: key:3f2a9c1d0e4b
+	Actor      string    `json:"actor"`
+	CreatedAt  time.Time `json:"created_at"`
+	EndpointId string    `json:"endpoint_id"`
+
+	// Id Example: rcv_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// JobId The background job that queues the deliveries.
+	JobId int64 `json:"job_id"`
+
+	// Queued How many deliveries were queued so far. It can end above `total`
+	// when deliveries of the window failed while the recovery ran.
+	Queued int `json:"queued"`
+
+	// Reason Why a canceled recovery stopped; absent otherwise.
+	Reason *string `json:"reason,omitempty"`
+
+	// Since Messages created from this time on are recovered.
+	Since time.Time `json:"since"`
+
+	// Status `running` while deliveries are left to queue, `done` once all
+	// were, `canceled` when the endpoint was disabled before the end.
+	Status RecoveryStatus `json:"status"`
+
+	// Total How many failed deliveries the window held when the recovery started.
+	Total int `json:"total"`
+
+	// Until Messages created before this time are recovered.
+	Until     time.Time `json:"until"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RecoveryStatus `running` while deliveries are left to queue, `done` once all
+// were, `canceled` when the endpoint was disabled before the end.
+type RecoveryStatus string
+
+// RecoveryInput defines model for RecoveryInput.
+type RecoveryInput struct {
+	// Since The start of the window, included; at most 30 days before `until`.
+	Since time.Time `json:"since"`
+
+	// Until The end of the window, excluded; now when absent or later.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// RecoveryList defines model for RecoveryList.
+type RecoveryList struct {
+	Data []Recovery `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Replay defines model for Replay.
+type Replay struct {
+	// Actor Who asked: `key:` and the first 12 hex digits of the SHA-256 of
+	// the API key used, followed by ` (console)` when asked from the
+	// console.
+	//
+	//
+	// Example: key:3f2a9c1d0e4b
+	Actor      string    `json:"actor"`
+	CreatedAt  time.Time `json:"created_at"`
+	EndpointId string    `json:"endpoint_id"`
+
+	// Id Example: rpl_01jbq6q6ffe5x9qf2a8n1c3m4z
+	Id string `json:"id"`
+
+	// Kind `resend` for one delivery, `recover` for one of a recovery.
+	Kind ReplayKind `json:"kind"`
+
+	// RecoveryId The recovery that queued it; absent for a resend.
+	RecoveryId *string `json:"recovery_id,omitempty"`
+}
+
+// ReplayKind `resend` for one delivery, `recover` for one of a recovery.
+type ReplayKind string
+
 // Secret `whsec_` followed by the base64 of 24 to 64 random bytes.
 //
 // Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -366,11 +559,17 @@ type Cursor = string
 // EndpointID Example: ep_01jbq6q6ffe5x9qf2a8n1c3m4z
 type EndpointID = string
 
+// EventType defines model for EventType.
+type EventType = string
+
 // Limit defines model for Limit.
 type Limit = int
 
 // MessageID Example: msg_01jbq6q6ffe5x9qf2a8n1c3m4z
 type MessageID = string
+
+// RecoveryID Example: rcv_01jbq6q6ffe5x9qf2a8n1c3m4z
+type RecoveryID = string
 
 // BadRequest An RFC 9457 problem.
 type BadRequest = Problem
@@ -405,6 +604,32 @@ type ListTenantsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDeliveriesParams defines parameters for ListDeliveries.
+type ListDeliveriesParams struct {
+	// Status Only the deliveries in this state.
+	Status *DeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// EventType Only those of messages of this event type, such as `invoice.paid`.
+	EventType *EventType `form:"event_type,omitempty" json:"event_type,omitempty"`
+
+	// EndpointId Only the deliveries to this endpoint.
+	EndpointId *string `form:"endpoint_id,omitempty" json:"endpoint_id,omitempty"`
+
+	// Since Only the deliveries of messages created at or after this time, an
+	// RFC 3339 date-time such as `2026-01-02T15:04:05Z` (escape a `+`
+	// offset as `%2B`). Taken to the millisecond.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only the deliveries of messages created before this time; after `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListEndpointsParams defines parameters for ListEndpoints.
 type ListEndpointsParams struct {
 	// Limit The most items in one page.
@@ -419,6 +644,17 @@ type ListEndpointAttemptsParams struct {
 	// Status Only attempts that succeeded, or only those that failed.
 	Status *ListEndpointAttemptsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
+	// EventType Only those of messages of this event type, such as `invoice.paid`.
+	EventType *EventType `form:"event_type,omitempty" json:"event_type,omitempty"`
+
+	// Since Only attempts started at or after this time, an RFC 3339
+	// date-time such as `2026-01-02T15:04:05Z` (escape a `+` offset
+	// as `%2B`). Taken to the millisecond.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only attempts started before this time; after `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
 	// Limit The most items in one page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -428,6 +664,15 @@ type ListEndpointAttemptsParams struct {
 
 // ListEndpointAttemptsParamsStatus defines parameters for ListEndpointAttempts.
 type ListEndpointAttemptsParamsStatus string
+
+// ListRecoveriesParams defines parameters for ListRecoveries.
+type ListRecoveriesParams struct {
+	// Limit The most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // ListMessageAttemptsParams defines parameters for ListMessageAttempts.
 type ListMessageAttemptsParams struct {
@@ -446,6 +691,9 @@ type CreateEndpointJSONRequestBody = EndpointInput
 
 // UpdateEndpointJSONRequestBody defines body for UpdateEndpoint for application/json ContentType.
 type UpdateEndpointJSONRequestBody = EndpointPatch
+
+// RecoverEndpointJSONRequestBody defines body for RecoverEndpoint for application/json ContentType.
+type RecoverEndpointJSONRequestBody = RecoveryInput
 
 // RotateEndpointSecretJSONRequestBody defines body for RotateEndpointSecret for application/json ContentType.
 type RotateEndpointSecretJSONRequestBody = SecretRotation
@@ -473,6 +721,9 @@ type ServerInterface interface {
 	// PutTenant Create or update a tenant
 	// (PUT /v1/tenants/{tenant_id})
 	PutTenant(ctx echo.Context, tenantId TenantID) error
+	// ListDeliveries Search a tenant's deliveries
+	// (GET /v1/tenants/{tenant_id}/deliveries)
+	ListDeliveries(ctx echo.Context, tenantId TenantID, params ListDeliveriesParams) error
 	// ListEndpoints List a tenant's endpoints
 	// (GET /v1/tenants/{tenant_id}/endpoints)
 	ListEndpoints(ctx echo.Context, tenantId TenantID, params ListEndpointsParams) error
@@ -491,6 +742,18 @@ type ServerInterface interface {
 	// ListEndpointAttempts List an endpoint's delivery attempts
 	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts)
 	ListEndpointAttempts(ctx echo.Context, tenantId TenantID, endpointId EndpointID, params ListEndpointAttemptsParams) error
+	// GetEndpointHealth Get how an endpoint is doing
+	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/health)
+	GetEndpointHealth(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
+	// RecoverEndpoint Send an endpoint's failed deliveries again
+	// (POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover)
+	RecoverEndpoint(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
+	// ListRecoveries List an endpoint's recoveries
+	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries)
+	ListRecoveries(ctx echo.Context, tenantId TenantID, endpointId EndpointID, params ListRecoveriesParams) error
+	// GetRecovery Get a recovery and its progress
+	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recoveries/{recovery_id})
+	GetRecovery(ctx echo.Context, tenantId TenantID, endpointId EndpointID, recoveryId RecoveryID) error
 	// GetEndpointSecret Get an endpoint's signing secret
 	// (GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret)
 	GetEndpointSecret(ctx echo.Context, tenantId TenantID, endpointId EndpointID) error
@@ -506,6 +769,9 @@ type ServerInterface interface {
 	// ListMessageAttempts List a message's delivery attempts
 	// (GET /v1/tenants/{tenant_id}/messages/{message_id}/attempts)
 	ListMessageAttempts(ctx echo.Context, tenantId TenantID, messageId MessageID, params ListMessageAttemptsParams) error
+	// ResendMessage Send a message to an endpoint again
+	// (POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend)
+	ResendMessage(ctx echo.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -601,6 +867,73 @@ func (w *ServerInterfaceWrapper) PutTenant(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.PutTenant(ctx, tenantId)
+	return err
+}
+
+// ListDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "event_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event_type", ctx.QueryParams(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "endpoint_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "endpoint_id", ctx.QueryParams(), &params.EndpointId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeliveries(ctx, tenantId, params)
 	return err
 }
 
@@ -752,6 +1085,27 @@ func (w *ServerInterfaceWrapper) ListEndpointAttempts(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
 	}
 
+	// ------------- Optional query parameter "event_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event_type", ctx.QueryParams(), &params.EventType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -768,6 +1122,126 @@ func (w *ServerInterfaceWrapper) ListEndpointAttempts(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListEndpointAttempts(ctx, tenantId, endpointId, params)
+	return err
+}
+
+// GetEndpointHealth converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEndpointHealth(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEndpointHealth(ctx, tenantId, endpointId)
+	return err
+}
+
+// RecoverEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) RecoverEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecoverEndpoint(ctx, tenantId, endpointId)
+	return err
+}
+
+// ListRecoveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRecoveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecoveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRecoveries(ctx, tenantId, endpointId, params)
+	return err
+}
+
+// GetRecovery converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRecovery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// ------------- Path parameter "recovery_id" -------------
+	var recoveryId RecoveryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "recovery_id", ctx.Param("recovery_id"), &recoveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter recovery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRecovery(ctx, tenantId, endpointId, recoveryId)
 	return err
 }
 
@@ -899,6 +1373,38 @@ func (w *ServerInterfaceWrapper) ListMessageAttempts(ctx echo.Context) error {
 	return err
 }
 
+// ResendMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) ResendMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tenant_id" -------------
+	var tenantId TenantID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tenant_id", ctx.Param("tenant_id"), &tenantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tenant_id: %s", err))
+	}
+
+	// ------------- Path parameter "message_id" -------------
+	var messageId MessageID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "message_id", ctx.Param("message_id"), &messageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter message_id: %s", err))
+	}
+
+	// ------------- Path parameter "endpoint_id" -------------
+	var endpointId EndpointID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "endpoint_id", ctx.Param("endpoint_id"), &endpointId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter endpoint_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResendMessage(ctx, tenantId, messageId, endpointId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -963,5 +1469,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/messages/:message_id", wrapper.GetMessage, options.OperationMiddlewares["getMessage"]...)
 	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/messages/:message_id/attempts", wrapper.ListMessageAttempts, options.OperationMiddlewares["listMessageAttempts"]...)
 	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/attempts", wrapper.ListEndpointAttempts, options.OperationMiddlewares["listEndpointAttempts"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/deliveries", wrapper.ListDeliveries, options.OperationMiddlewares["listDeliveries"]...)
+	router.POST(options.BaseURL+"/v1/tenants/:tenant_id/messages/:message_id/endpoints/:endpoint_id/resend", wrapper.ResendMessage, options.OperationMiddlewares["resendMessage"]...)
+	router.POST(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/recover", wrapper.RecoverEndpoint, options.OperationMiddlewares["recoverEndpoint"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/recoveries", wrapper.ListRecoveries, options.OperationMiddlewares["listRecoveries"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/recoveries/:recovery_id", wrapper.GetRecovery, options.OperationMiddlewares["getRecovery"]...)
+	router.GET(options.BaseURL+"/v1/tenants/:tenant_id/endpoints/:endpoint_id/health", wrapper.GetEndpointHealth, options.OperationMiddlewares["getEndpointHealth"]...)
 
 }

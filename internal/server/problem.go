@@ -139,6 +139,10 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 		kind, extra = kindNotFound, notFound("endpoint", c.Param("endpoint_id"))
 	case errors.Is(err, messages.ErrNotFound):
 		kind, extra = kindNotFound, notFound("message", c.Param("message_id"))
+	case errors.Is(err, messages.ErrRecoveryNotFound):
+		kind, extra = kindNotFound, notFound("recovery", c.Param("recovery_id"))
+	case errors.Is(err, subscriptions.ErrEndpointDisabled):
+		kind, extra = kindConflict, disabled(c.Param("endpoint_id"))
 	case errors.Is(err, messages.ErrConflict):
 		kind = kindConflict
 		extra = &apiError{detail: "this event_id was published before with another event type or payload"}
@@ -169,11 +173,24 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 
 // notFound words a missing resource, named by its raw path parameter.
 func notFound(resource, param string) *apiError {
+	return &apiError{detail: fmt.Sprintf("%s %q does not exist", resource, unescape(param))}
+}
+
+// disabled words the refusal to send to a disabled endpoint, named by its
+// raw path parameter.
+func disabled(param string) *apiError {
+	const format = `endpoint %q is disabled: enable it first, with PATCH and {"disabled": false}`
+
+	return &apiError{detail: fmt.Sprintf(format, unescape(param))}
+}
+
+// unescape returns a raw path parameter as the client meant it.
+func unescape(param string) string {
 	if id, err := url.PathUnescape(param); err == nil {
-		param = id
+		return id
 	}
 
-	return &apiError{detail: fmt.Sprintf("%s %q does not exist", resource, param)}
+	return param
 }
 
 // fromEcho maps the errors that Echo and the generated parameter binding

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,26 +21,30 @@ type bodyRoute struct {
 	valid  string // a body the route accepts
 }
 
-// bodyRoutes returns the routes with a body, on a tenant and an endpoint
-// that exist.
+// bodyRoutes returns the routes with a body, on a tenant, an endpoint and
+// a message that exist. b must be able to publish, as from [setupSupport].
 func bodyRoutes(t *testing.T, b *testBundle) []bodyRoute {
 	t.Helper()
 
 	b.putTenant(t, "acme", client.TenantInput{})
 	ep := b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/hooks"})
+	m := b.publish(t, invoicePaid(""))
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 
 	return []bodyRoute{
 		{http.MethodPut, "/v1/tenants/acme", `{"name":"Acme"}`},
 		{http.MethodPost, "/v1/tenants/acme/endpoints", `{"url":"https://example.com/hooks"}`},
 		{http.MethodPatch, "/v1/tenants/acme/endpoints/" + ep.Id, `{"description":"x"}`},
 		{http.MethodPost, "/v1/tenants/acme/endpoints/" + ep.Id + "/secret/rotate", `{}`},
+		{http.MethodPost, "/v1/tenants/acme/endpoints/" + ep.Id + "/recover", `{"since":"` + since + `"}`},
+		{http.MethodPost, "/v1/tenants/acme/messages/" + m.Id + "/endpoints/" + ep.Id + "/resend", `{}`},
 	}
 }
 
 func TestBodyProblems(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t)
+	b, _ := setupSupport(t)
 	routes := bodyRoutes(t, b)
 
 	tests := []struct {
@@ -87,9 +92,9 @@ func TestBodyProblems(t *testing.T) {
 func TestBodyWrongTypes(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t)
+	b, _ := setupSupport(t)
 	routes := bodyRoutes(t, b)
-	put, create, patch, rotate := routes[0], routes[1], routes[2], routes[3]
+	put, create, patch, rotate, recovery := routes[0], routes[1], routes[2], routes[3], routes[4]
 
 	tests := []struct {
 		route bodyRoute
@@ -109,6 +114,8 @@ func TestBodyWrongTypes(t *testing.T) {
 		{route: put, body: `{"name":5}`, field: "name"},
 		{route: put, body: `{"metadata":"x"}`, field: "metadata"},
 		{route: rotate, body: `{"key":true}`, field: "key"},
+		{route: recovery, body: `{"since":5}`, field: "since"},
+		{route: recovery, body: `{"since":"2026-01-01T00:00:00Z","until":[]}`, field: "until"},
 	}
 
 	for _, tt := range tests {
@@ -146,7 +153,7 @@ func TestBodyWrongTypes(t *testing.T) {
 func TestBodyTooLarge(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t)
+	b, _ := setupSupport(t)
 	routes := bodyRoutes(t, b)
 
 	const limit = 64 << 10
@@ -194,7 +201,7 @@ func TestBodyLimitConfigured(t *testing.T) {
 func TestBodyMediaType(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t)
+	b, _ := setupSupport(t)
 	routes := bodyRoutes(t, b)
 
 	for _, contentType := range []string{
@@ -227,11 +234,11 @@ func TestBodyMediaType(t *testing.T) {
 func TestBodyRequired(t *testing.T) {
 	t.Parallel()
 
-	b := setup(t)
+	b, _ := setupSupport(t)
 	routes := bodyRoutes(t, b)
-	create, patch := routes[1], routes[2]
+	create, patch, recovery := routes[1], routes[2], routes[4]
 
-	for _, route := range []bodyRoute{create, patch} {
+	for _, route := range []bodyRoute{create, patch, recovery} {
 		for _, body := range []string{"", " \n\t "} {
 			res := b.do(t, route.method, route.path, body)
 			p := requireProblem(t, res, http.StatusBadRequest, "invalid-request", "")

@@ -125,7 +125,13 @@ func headAsGet(next http.Handler) http.Handler {
 	})
 }
 
-// requireKey refuses /v1 requests without a key of the keyring.
+// actorKey is the key, in the Echo context of a /v1 request, of the
+// fingerprint of the API key that signed it.
+const actorKey = "herald.actor"
+
+// requireKey refuses /v1 requests without a key of the keyring. It puts
+// the fingerprint of the key in the context, for the records of who did
+// what; see [actor].
 func requireKey(keyring *auth.Keyring) echo.MiddlewareFunc {
 	if keyring == nil {
 		keyring = auth.NewKeyring()
@@ -138,14 +144,25 @@ func requireKey(keyring *auth.Keyring) echo.MiddlewareFunc {
 			}
 
 			token, ok := auth.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
-			if !ok || !keyring.Accepts(token) {
+			sum := auth.Hash(token)
+
+			if !ok || !keyring.AcceptsHash(sum) {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="herald"`)
 				return errUnauthorized
 			}
 
+			c.Set(actorKey, auth.Fingerprint(sum))
+
 			return next(c)
 		}
 	}
+}
+
+// actor returns who sent the request: the fingerprint of its API key, as
+// [auth.Fingerprint] makes it.
+func actor(c echo.Context) string {
+	fingerprint, _ := c.Get(actorKey).(string)
+	return fingerprint
 }
 
 // GetHealth answers while the process is up.

@@ -29,34 +29,22 @@ func (s *Store) ListMessageAttempts(
 	}
 
 	// An empty page needs telling apart from a missing message.
-	const exists = "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND tenant_id = ?)"
-
-	var found bool
-	if err := s.db.QueryRowContext(ctx, exists, messageID, tenantID).Scan(&found); err != nil {
-		return nil, fmt.Errorf("get message: %w", err)
-	}
-
-	if !found {
-		return nil, messages.ErrNotFound
+	if err := s.checkMessage(ctx, tenantID, messageID); err != nil {
+		return nil, err
 	}
 
 	return attempts, nil
 }
 
 // ListEndpointAttempts returns at most limit attempts sent to the tenant's
-// endpoint with id sorting before the given one, newest first, only those
-// that succeeded or failed when succeeded is set, or
-// [subscriptions.ErrEndpointNotFound].
+// endpoint with id sorting before the given one, newest first, narrowed by
+// f, or [subscriptions.ErrEndpointNotFound].
 func (s *Store) ListEndpointAttempts(
 	ctx context.Context, tenantID, endpointID string, f messages.AttemptFilter, before string, limit int,
 ) ([]messages.Attempt, error) {
-	const query = "SELECT " + attemptColumns + ` FROM attempts a
-		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = ?1
-		WHERE a.endpoint_id = ?2 AND (?3 = '' OR a.id < ?3)
-		AND (?4 IS NULL OR a.succeeded = ?4)
-		ORDER BY a.id DESC LIMIT ?5`
+	query, args := endpointAttemptsQuery(tenantID, endpointID, f, before)
 
-	attempts, err := s.listAttempts(ctx, query, limit, tenantID, endpointID, before, f.Succeeded)
+	attempts, err := s.listAttempts(ctx, query, limit, args...)
 	if err != nil || len(attempts) > 0 {
 		return attempts, err
 	}
@@ -66,6 +54,49 @@ func (s *Store) ListEndpointAttempts(
 	}
 
 	return attempts, nil
+}
+
+// endpointAttemptsQuery returns the query of [Store.ListEndpointAttempts]
+// and its arguments, but for the page size, its last. A failed attempt is
+// asked for as NOT a.succeeded, the very term of the partial index that
+// finds failures.
+func endpointAttemptsQuery(
+	tenantID, endpointID string, f messages.AttemptFilter, before string,
+) (string, []any) {
+	var w where
+
+	w.add("a.endpoint_id = ?", endpointID)
+
+	if before != "" {
+		w.add("a.id < ?", before)
+	}
+
+	if f.Succeeded != nil {
+		if *f.Succeeded {
+			w.add("a.succeeded")
+		} else {
+			w.add("NOT a.succeeded")
+		}
+	}
+
+	if f.EventType != "" {
+		w.add("EXISTS (SELECT 1 FROM messages m WHERE m.id = a.message_id AND m.event_type = ?)",
+			f.EventType)
+	}
+
+	if !f.Since.IsZero() {
+		w.add("a.id >= ?", messages.IDAt(attemptPrefix, f.Since))
+	}
+
+	if !f.Until.IsZero() {
+		w.add("a.id < ?", messages.IDAt(attemptPrefix, f.Until))
+	}
+
+	query := "SELECT " + attemptColumns + ` FROM attempts a
+		JOIN endpoints e ON e.id = a.endpoint_id AND e.tenant_id = ?
+		WHERE ` + w.String() + " ORDER BY a.id DESC LIMIT ?"
+
+	return query, append([]any{tenantID}, w.args...)
 }
 
 // listAttempts runs query with args followed by limit, the page size.

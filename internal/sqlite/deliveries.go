@@ -14,17 +14,22 @@ import (
 // endpoint in one query, or returns [messages.ErrNotFound] when the
 // delivery is gone (its message or endpoint was deleted).
 func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
-	const query = "SELECT d.status, d.attempts, m.payload, " + endpointColumns + `
+	const query = "SELECT " + deliveryColumns + ", m.payload, " + endpointColumns + `
 		FROM deliveries d
 		JOIN messages m ON m.id = d.message_id
 		JOIN endpoints e ON e.id = d.endpoint_id
 		WHERE d.message_id = ? AND d.endpoint_id = ?`
 
-	var t messages.Target
+	var (
+		t = messages.Target{}
+		d = &t.Delivery
+	)
 
 	row := s.db.QueryRowContext(ctx, query, messageID, endpointID)
 
-	e, err := scanEndpointAfter(row, &t.Delivery.Status, &t.Delivery.Attempts, bytesColumn{&t.Payload})
+	e, err := scanEndpointAfter(row, &d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType,
+		&d.Status, &d.Attempts, timeColumn{&d.NextAttemptAt}, &d.Reason, &d.Round, &d.RoundStart,
+		timeColumn{&d.UpdatedAt}, bytesColumn{&t.Payload})
 	if errors.Is(err, sql.ErrNoRows) {
 		return messages.Target{}, messages.ErrNotFound
 	}
@@ -34,13 +39,14 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 	}
 
 	t.Endpoint = e
-	t.Delivery.MessageID, t.Delivery.EndpointID = messageID, endpointID
 
 	return t, nil
 }
 
 // RecordAttempt stores a and sets its delivery's state, in one
-// transaction. reason says why a failed delivery was given up.
+// transaction. reason says why a failed delivery was given up. An attempt
+// of a round that is no longer current is stored, but leaves the delivery
+// as the newer round has it.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		return recordAttempt(ctx, tx, a, status, reason)
@@ -61,10 +67,10 @@ func recordAttempt(ctx context.Context, tx *sql.Tx, a messages.Attempt, status m
 
 	// The delivery changed when the attempt ended.
 	const update = `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-		reason = ?, updated_at = ? WHERE message_id = ? AND endpoint_id = ?`
+		reason = ?, updated_at = ? WHERE message_id = ? AND endpoint_id = ? AND round = ?`
 
 	_, err = tx.ExecContext(ctx, update, string(status), a.Number, nullMicros(a.NextAttemptAt),
-		reason, micros(a.StartedAt)+a.Duration.Microseconds(), a.MessageID, a.EndpointID)
+		reason, micros(a.StartedAt)+a.Duration.Microseconds(), a.MessageID, a.EndpointID, a.Round)
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // Enqueuer queues jobs inside a transaction of the store's: the delivery
-// jobs of a publish or a replay, and the job of a recovery. It must run every query through tx:
-// the database has one connection, and tx holds it.
+// jobs of a publish or a replay, and the job of a recovery. It must run
+// every query through tx: the database has one connection, and tx holds it.
 type Enqueuer interface {
 	EnqueueDeliveries(ctx context.Context, tx *sql.Tx, refs []messages.Ref) error
 	EnqueueRecovery(ctx context.Context, tx *sql.Tx, recoveryID string) (int64, error)
@@ -204,8 +204,8 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.M
 		return messages.Message{}, nil, fmt.Errorf("get message: %w", err)
 	}
 
-	const deliveriesQuery = `SELECT message_id, endpoint_id, status, attempts, next_attempt_at,
-		reason, updated_at FROM deliveries WHERE message_id = ? ORDER BY endpoint_id`
+	const deliveriesQuery = "SELECT " + deliveryColumns + `
+		FROM deliveries d WHERE d.message_id = ? ORDER BY d.endpoint_id`
 
 	deliveries, err := queryAll(ctx, s.db, scanDelivery, deliveriesQuery, id)
 	if err != nil {
@@ -215,11 +215,34 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (messages.M
 	return m, deliveries, nil
 }
 
+// checkMessage returns nil when the tenant has the message, and
+// [messages.ErrNotFound] otherwise.
+func (s *Store) checkMessage(ctx context.Context, tenantID, messageID string) error {
+	const query = "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ? AND tenant_id = ?)"
+
+	var found bool
+	if err := s.db.QueryRowContext(ctx, query, messageID, tenantID).Scan(&found); err != nil {
+		return fmt.Errorf("get message: %w", err)
+	}
+
+	if !found {
+		return messages.ErrNotFound
+	}
+
+	return nil
+}
+
+// deliveryColumns are the columns of a delivery in the order scanDelivery
+// reads them, from the table aliased d.
+const deliveryColumns = `d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status,
+	d.attempts, d.next_attempt_at, d.reason, d.round, d.round_start, d.updated_at`
+
 func scanDelivery(row scanner) (messages.Delivery, error) {
 	var d messages.Delivery
 
-	err := row.Scan(&d.MessageID, &d.EndpointID, &d.Status, &d.Attempts,
-		timeColumn{&d.NextAttemptAt}, &d.Reason, timeColumn{&d.UpdatedAt})
+	err := row.Scan(&d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType, &d.Status,
+		&d.Attempts, timeColumn{&d.NextAttemptAt}, &d.Reason, &d.Round, &d.RoundStart,
+		timeColumn{&d.UpdatedAt})
 
 	return d, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/sqlite"
 	"github.com/heraldhq/herald/internal/subscriptions"
 	"github.com/heraldhq/herald/internal/worker"
@@ -27,13 +28,23 @@ type deliveryWorker struct {
 
 func (deliveryWorker) Work(context.Context, *river.Job[delivery.Args]) error { return nil }
 
-// riverStore returns a store on b's database that queues delivery jobs
-// with an insert-only River client on riversqlite, as Herald does.
+// recoverWorker stands in for the recovery worker, which the insert-only
+// client below never runs.
+type recoverWorker struct {
+	river.WorkerDefaults[worker.RecoverArgs]
+}
+
+func (recoverWorker) Work(context.Context, *river.Job[worker.RecoverArgs]) error { return nil }
+
+// riverStore returns a store on b's database that queues delivery and
+// recovery jobs with an insert-only River client on riversqlite, as Herald
+// does.
 func riverStore(t *testing.T, b *testBundle) *sqlite.Store {
 	t.Helper()
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, deliveryWorker{})
+	river.AddWorker(workers, recoverWorker{})
 
 	client, err := river.NewClient(riversqlite.New(b.db), &river.Config{Workers: workers})
 	require.NoError(t, err)
@@ -106,6 +117,58 @@ func TestPublishQueuesRiverJobs(t *testing.T) {
 	_, err = s.PublishMessage(t.Context(), newMessage(t, "invoice.paid", "evt_1", `{"x": 1}`))
 	require.Error(t, err)
 	require.Len(t, b.jobs(t), 2)
+}
+
+// TestReplayQueuesRiverJobs resends and recovers through a real River
+// client: each job carries the round it sends, and a recovery keeps the id
+// of the River job that works it.
+func TestReplayQueuesRiverJobs(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	b.putAcme(t)
+
+	var (
+		e   = b.addEndpoint(t)
+		s   = riverStore(t, b)
+		ctx = t.Context()
+		m   = newMessage(t, "invoice.paid", "", `{}`)
+	)
+
+	// Made a minute ago, so that a recovery until now holds it.
+	m.ID = messages.IDAt("msg", time.Now().Add(-time.Minute))
+	_, err := s.PublishMessage(ctx, m)
+	require.NoError(t, err)
+
+	resend, err := messages.NewResend(acme, m.ID, e.ID, "key:3f2a9c1d0e4b")
+	require.NoError(t, err)
+	_, err = s.Resend(ctx, resend)
+	require.NoError(t, err)
+	require.NoError(t, s.FailDelivery(ctx, m.ID, e.ID, "gave up"))
+
+	r, err := messages.NewRecovery(acme, e.ID, time.Now().Add(-time.Hour), time.Time{}, "key:3f2a9c1d0e4b")
+	require.NoError(t, err)
+
+	r, err = s.CreateRecovery(ctx, r)
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Total)
+
+	var kind, args string
+
+	err = b.db.QueryRowContext(ctx, "SELECT kind, json(args) FROM river_job WHERE id = ?", r.JobID).Scan(&kind, &args)
+	require.NoError(t, err)
+	require.Equal(t, worker.RecoverArgs{}.Kind(), kind)
+	require.JSONEq(t, fmt.Sprintf(`{"recovery_id": %q}`, r.ID), args)
+
+	r, err = s.RecoverNext(ctx, r.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, messages.RecoveryDone, r.Status)
+
+	require.Equal(t, []delivery.Args{
+		{MessageID: m.ID, EndpointID: e.ID},
+		{MessageID: m.ID, EndpointID: e.ID, Round: 1},
+		{MessageID: m.ID, EndpointID: e.ID, Round: 2},
+	}, b.jobs(t))
 }
 
 // TestConcurrentUse runs publishes, updates and reads at once on the one

@@ -184,6 +184,15 @@ func TestClosedDatabase(t *testing.T) {
 	_, loadErr := s.LoadTarget(ctx, "msg", "ep")
 	_, firstKeyErr := s.CreateFirstAPIKey(ctx, auth.Key{})
 	_, hashesErr := s.APIKeyHashes(ctx)
+	_, deliveriesErr := s.ListDeliveries(ctx, acme, messages.DeliveryFilter{}, messages.DeliveryKey{}, 10)
+	_, healthErr := s.EndpointHealth(ctx, acme, "ep")
+	_, resendErr := s.Resend(ctx, messages.Replay{TenantID: acme})
+	_, replaysErr := s.ListReplays(ctx, acme, "msg", 10)
+	_, createRecoveryErr := s.CreateRecovery(ctx, messages.Recovery{TenantID: acme})
+	_, getRecoveryErr := s.GetRecovery(ctx, acme, "ep", "rcv")
+	_, listRecoveriesErr := s.ListRecoveries(ctx, acme, "ep", "", 10)
+	_, recoverErr := s.RecoverNext(ctx, "rcv", 10)
+	_, getSessionErr := s.GetSession(ctx, auth.Hash("token"), time.Now())
 
 	for i, err := range []error{
 		s.Ping(ctx), putErr, getTenantErr, listTenantsErr, s.DeleteTenant(ctx, acme),
@@ -191,7 +200,10 @@ func TestClosedDatabase(t *testing.T) {
 		s.DeleteEndpoint(ctx, acme, "ep"), pruneErr, publishErr, getMessageErr, messageAttemptsErr,
 		endpointAttemptsErr, loadErr, s.RecordAttempt(ctx, a, messages.StatusPending, ""),
 		s.RecordGone(ctx, a, "gone"), s.FailDelivery(ctx, "msg", "ep", "old"),
-		s.DisableEndpoint(ctx, "ep", "off"), firstKeyErr, hashesErr,
+		s.DisableEndpoint(ctx, "ep", "off"), firstKeyErr, hashesErr, deliveriesErr, healthErr,
+		s.RecordBreakerState(ctx, "ep", "open", time.Now()), resendErr, replaysErr,
+		createRecoveryErr, getRecoveryErr, listRecoveriesErr, recoverErr,
+		s.CreateSession(ctx, auth.Session{}), getSessionErr, s.DeleteSession(ctx, auth.Hash("token")),
 	} {
 		require.ErrorContains(t, err, "sql: database is closed", "call %d", i)
 	}
@@ -213,9 +225,14 @@ func TestNegativeLimit(t *testing.T) {
 		_, endpointsErr    = b.store.ListEndpoints(ctx, acme, "", -1)
 		_, msgAttemptsErr  = b.store.ListMessageAttempts(ctx, acme, m.ID, "", -1)
 		_, endpAttemptsErr = b.store.ListEndpointAttempts(ctx, acme, e.ID, messages.AttemptFilter{}, "", -1)
+		_, deliveriesErr   = b.store.ListDeliveries(ctx, acme, messages.DeliveryFilter{}, messages.DeliveryKey{}, -1)
+		_, replaysErr      = b.store.ListReplays(ctx, acme, m.ID, -1)
+		_, recoveriesErr   = b.store.ListRecoveries(ctx, acme, e.ID, "", -1)
 	)
 
-	for i, err := range []error{tenantsErr, endpointsErr, msgAttemptsErr, endpAttemptsErr} {
+	for i, err := range []error{
+		tenantsErr, endpointsErr, msgAttemptsErr, endpAttemptsErr, deliveriesErr, replaysErr, recoveriesErr,
+	} {
 		require.ErrorContains(t, err, "limit -1 is negative", "call %d", i)
 	}
 }

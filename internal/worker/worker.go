@@ -44,7 +44,8 @@ type Store interface {
 
 // Config configures [New].
 type Config struct {
-	// Store is what the jobs read and write. Required.
+	// Store is what the jobs read and write. Required, and it must queue
+	// jobs: see [Enqueuer].
 	Store Store
 
 	// Delivery configures the delivery worker; its Store and Logger are

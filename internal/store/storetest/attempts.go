@@ -137,6 +137,8 @@ func (s suite) recordAttempt(t *testing.T) {
 	require.Equal(t, messages.Delivery{
 		MessageID:     m.ID,
 		EndpointID:    e.ID,
+		TenantID:      acme,
+		EventType:     eventType,
 		Status:        messages.StatusPending,
 		Attempts:      1,
 		NextAttemptAt: first.NextAttemptAt,
@@ -154,6 +156,8 @@ func (s suite) recordAttempt(t *testing.T) {
 	require.Equal(t, messages.Delivery{
 		MessageID:  m.ID,
 		EndpointID: e.ID,
+		TenantID:   acme,
+		EventType:  eventType,
 		Status:     messages.StatusSucceeded,
 		Attempts:   2,
 		UpdatedAt:  second.StartedAt.Add(second.Duration),
@@ -200,6 +204,8 @@ func (s suite) recordAttemptFailed(t *testing.T) {
 	require.Equal(t, messages.Delivery{
 		MessageID:  m.ID,
 		EndpointID: e.ID,
+		TenantID:   acme,
+		EventType:  eventType,
 		Status:     messages.StatusFailed,
 		Attempts:   1,
 		Reason:     "gave up after 1 attempts",
@@ -361,7 +367,8 @@ func (s suite) listEndpointAttempts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			got, err := b.Store.ListEndpointAttempts(t.Context(), acme, e.ID, messages.AttemptFilter{Succeeded: tt.succeeded}, tt.before, tt.limit)
+			filter := messages.AttemptFilter{Succeeded: tt.succeeded}
+			got, err := b.Store.ListEndpointAttempts(t.Context(), acme, e.ID, filter, tt.before, tt.limit)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, ids(got))
 		})
@@ -390,8 +397,9 @@ func (s suite) listEndpointAttemptsNotFound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			for _, filter := range []*bool{nil, &yes, &no} {
-				got, err := b.Store.ListEndpointAttempts(t.Context(), tt.tenantID, tt.id, messages.AttemptFilter{Succeeded: filter}, "", 10)
+			for _, succeeded := range []*bool{nil, &yes, &no} {
+				filter := messages.AttemptFilter{Succeeded: succeeded}
+				got, err := b.Store.ListEndpointAttempts(t.Context(), tt.tenantID, tt.id, filter, "", 10)
 				require.ErrorIs(t, err, subscriptions.ErrEndpointNotFound)
 				require.Nil(t, got)
 			}

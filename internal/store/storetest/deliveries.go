@@ -172,6 +172,8 @@ func (s suite) recordGone(t *testing.T) {
 	require.Equal(t, messages.Delivery{
 		MessageID:  sending.ID,
 		EndpointID: e.ID,
+		TenantID:   acme,
+		EventType:  eventType,
 		Status:     messages.StatusFailed,
 		Attempts:   1,
 		Reason:     goneReason,

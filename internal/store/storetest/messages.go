@@ -106,6 +106,8 @@ func (s suite) publishMessage(t *testing.T) {
 		wantDeliveries[i] = messages.Delivery{
 			MessageID:  m.ID,
 			EndpointID: id,
+			TenantID:   acme,
+			EventType:  eventType,
 			Status:     messages.StatusPending,
 			UpdatedAt:  m.CreatedAt,
 		}
