@@ -132,7 +132,47 @@ func JobTimeout(attemptTimeout time.Duration) time.Duration {
 
 // Work makes one attempt of the delivery, unless it is over, its endpoint
 // is gone or disabled, or its endpoint's breaker holds it back.
+//
+// An error is a fault of Herald's own, and River runs the job again. After
+// the job's last run River discards it, so Work then gives the delivery up
+// on record: no delivery stays pending with nothing left to send it.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	err := w.work(ctx, job)
+	if err == nil || job.Attempt < job.MaxAttempts || ctx.Err() != nil {
+		return err
+	}
+
+	if _, snoozed := errors.AsType[*river.JobSnoozeError](err); snoozed {
+		return err
+	}
+
+	w.giveUp(ctx, job, err)
+
+	return err
+}
+
+// giveUp fails the delivery of a job River is about to discard after err.
+func (w *Worker) giveUp(ctx context.Context, job *river.Job[Args], err error) {
+	attrs := []any{
+		slog.String("endpoint_id", job.Args.EndpointID),
+		slog.String("message_id", job.Args.MessageID),
+		slog.Int("attempt", job.Attempt),
+		slog.String("error", err.Error()),
+	}
+
+	reason := fmt.Sprintf("gave up after %d faults of Herald's own; its log says why", job.Attempt)
+	if ferr := w.cfg.Store.FailDelivery(ctx, job.Args.MessageID, job.Args.EndpointID, reason); ferr != nil {
+		w.cfg.Logger.ErrorContext(ctx, "delivery left pending: it cannot be given up",
+			append(attrs, slog.String("fail_error", ferr.Error()))...)
+
+		return
+	}
+
+	w.cfg.Logger.ErrorContext(ctx, "delivery given up after faults of Herald's own", attrs...)
+}
+
+// work is [Worker.Work] but for giving up after the last run.
+func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
 	t, err := w.cfg.Store.LoadTarget(ctx, job.Args.MessageID, job.Args.EndpointID)
 	if errors.Is(err, messages.ErrNotFound) {
 		return nil // the message or the endpoint was deleted

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/heraldhq/herald/internal/breaker"
@@ -127,10 +128,11 @@ type target struct {
 	endpoint subscriptions.Endpoint
 }
 
-// job returns the River job of the delivery.
+// job returns the River job of the delivery, in its first run.
 func (tg target) job() *river.Job[delivery.Args] {
 	return &river.Job[delivery.Args]{
-		Args: delivery.Args{MessageID: tg.message.ID, EndpointID: tg.endpoint.ID},
+		JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: delivery.Args{}.InsertOpts().MaxAttempts},
+		Args:   delivery.Args{MessageID: tg.message.ID, EndpointID: tg.endpoint.ID},
 	}
 }
 
@@ -857,4 +859,37 @@ func TestWorkReplayed(t *testing.T) {
 	for _, req := range got {
 		require.Equal(t, tg.message.ID, req.header.Get("Webhook-Id"))
 	}
+}
+
+// TestWorkGivesUpOnItsLastRun checks that a delivery Herald cannot send for
+// a fault of its own, here an endpoint row it cannot read, is given up on
+// record when River runs its job for the last time, instead of staying
+// pending once River discards the job.
+func TestWorkGivesUpOnItsLastRun(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	r := newReceiver(t, nil)
+	tg := b.deliverTo(t, r)
+
+	_, err := b.db.Pool.Exec(t.Context(), "UPDATE endpoints SET secret = 'whsec_!' WHERE id = $1", tg.endpoint.ID)
+	require.NoError(t, err)
+
+	w := b.worker(nil)
+	job := tg.job()
+
+	for job.Attempt < job.MaxAttempts {
+		require.Error(t, w.Work(t.Context(), job))
+		require.Equal(t, messages.StatusPending, b.state(t, tg).Status, "run %d", job.Attempt)
+		job.Attempt++
+	}
+
+	require.Error(t, w.Work(t.Context(), job), "River still sees the fault")
+
+	d := b.state(t, tg)
+	require.Equal(t, messages.StatusFailed, d.Status)
+	require.Equal(t, "gave up after 25 faults of Herald's own; its log says why", d.Reason)
+	require.Empty(t, r.got())
+	require.Contains(t, b.logs.String(), `"level":"ERROR","msg":"delivery given up after faults of Herald's own"`)
+	require.NotContains(t, b.logs.String(), "whsec_")
 }
