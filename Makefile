@@ -44,8 +44,11 @@ build: ## Build herald, api and worker into ./bin, stamped with the git version.
 # HERALD_* variables it does not know. A hung test fails after 5 minutes, not
 # go test's default 10.
 test: export HERALD_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+# One package at a time (-p 1): the end-to-end tests run whole Herald
+# processes with bounded waits, and under the race detector two packages at
+# once leave them too little of a 2-core machine.
 test: ## Run all tests with the race detector; write coverage.out for internal/.
-	go test -race -timeout=5m -coverpkg=./internal/... -coverprofile=$(COVER_PROFILE) ./...
+	go test -p 1 -race -timeout=5m -coverpkg=./internal/... -coverprofile=$(COVER_PROFILE) ./...
 	@go tool cover -func=$(COVER_PROFILE) | tail -n 1
 
 # The end-to-end benchmark runs on a database of its own, made afresh.
