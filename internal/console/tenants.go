@@ -267,7 +267,7 @@ func (f *deliveryFilter) query(before string) string {
 
 // deliveryCursor returns the cursor of the page of deliveries after d.
 func deliveryCursor(d messages.Delivery) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(d.MessageID + "/" + d.EndpointID))
+	return base64.RawURLEncoding.EncodeToString([]byte(d.Key().String()))
 }
 
 // parseDeliveryCursor reads a cursor of [deliveryCursor]; an empty one is
@@ -282,11 +282,5 @@ func parseDeliveryCursor(cursor string) (messages.DeliveryKey, bool) {
 		return messages.DeliveryKey{}, false
 	}
 
-	messageID, endpointID, _ := strings.Cut(string(raw), "/")
-	if messages.ValidateID(messageID) != nil ||
-		subscriptions.ValidateEndpointID(endpointID) != nil {
-		return messages.DeliveryKey{}, false
-	}
-
-	return messages.DeliveryKey{MessageID: messageID, EndpointID: endpointID}, true
+	return messages.ParseDeliveryKey(string(raw))
 }

@@ -90,3 +90,21 @@ func FuzzMatches(f *testing.F) {
 		}
 	})
 }
+
+func TestDeliveryKeyText(t *testing.T) {
+	t.Parallel()
+
+	d := messages.Delivery{
+		MessageID:  "msg_01jbq6q6ffe5x9qf2a8n1c3m4z",
+		EndpointID: "ep_01jbq6q6ffe5x9qf2a8n1c3m4z",
+	}
+
+	key, ok := messages.ParseDeliveryKey(d.Key().String())
+	require.True(t, ok)
+	require.Equal(t, d.Key(), key)
+
+	for _, text := range []string{"", "msg_01jbq6q6ffe5x9qf2a8n1c3m4z", d.EndpointID + " " + d.MessageID, "a b"} {
+		_, ok := messages.ParseDeliveryKey(text)
+		require.False(t, ok, text)
+	}
+}

@@ -1,6 +1,11 @@
 package messages
 
-import "time"
+import (
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/subscriptions"
+)
 
 // DeliveryFilter narrows a listing of deliveries. Zero fields match all.
 type DeliveryFilter struct {
@@ -19,6 +24,28 @@ type DeliveryFilter struct {
 type DeliveryKey struct {
 	MessageID  string
 	EndpointID string
+}
+
+// Key returns the place of d in a listing.
+func (d Delivery) Key() DeliveryKey {
+	return DeliveryKey{MessageID: d.MessageID, EndpointID: d.EndpointID}
+}
+
+// String returns the key as text, for a cursor: the message id and the
+// endpoint id, separated by a space, which no id holds.
+func (k DeliveryKey) String() string {
+	return k.MessageID + " " + k.EndpointID
+}
+
+// ParseDeliveryKey reads the text of [DeliveryKey.String], and reports
+// false for text of another form.
+func ParseDeliveryKey(s string) (DeliveryKey, bool) {
+	messageID, endpointID, _ := strings.Cut(s, " ")
+	if ValidateID(messageID) != nil || subscriptions.ValidateEndpointID(endpointID) != nil {
+		return DeliveryKey{}, false
+	}
+
+	return DeliveryKey{MessageID: messageID, EndpointID: endpointID}, true
 }
 
 // AttemptFilter narrows a listing of attempts. Zero fields match all.

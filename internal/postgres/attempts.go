@@ -32,7 +32,7 @@ func (s *Store) ListMessageAttempts(
 	}
 
 	// An empty page needs telling apart from a missing message.
-	if _, _, err := s.GetMessage(ctx, tenantID, messageID); err != nil {
+	if _, err := messageEventType(ctx, s.pool, tenantID, messageID); err != nil {
 		return nil, err
 	}
 

@@ -57,14 +57,20 @@ func (s *Store) Resend(ctx context.Context, r messages.Replay) (messages.Deliver
 	return d, nil
 }
 
+// queryRower runs a query of one row on a pool or in a transaction.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // messageEventType returns the event type of the tenant's message with
-// id, or [messages.ErrNotFound].
-func messageEventType(ctx context.Context, tx pgx.Tx, tenantID, id string) (string, error) {
+// id, or [messages.ErrNotFound]. It also serves to tell an empty listing
+// of a message apart from a missing message.
+func messageEventType(ctx context.Context, db queryRower, tenantID, id string) (string, error) {
 	const query = "SELECT event_type FROM messages WHERE id = $1 AND tenant_id = $2"
 
 	var eventType string
 
-	err := tx.QueryRow(ctx, query, id, tenantID).Scan(&eventType)
+	err := db.QueryRow(ctx, query, id, tenantID).Scan(&eventType)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", messages.ErrNotFound
 	}
@@ -182,7 +188,7 @@ func (s *Store) ListReplays(ctx context.Context, tenantID, messageID string, lim
 
 	if len(replays) == 0 {
 		// An empty list needs telling apart from a missing message.
-		if _, _, err := s.GetMessage(ctx, tenantID, messageID); err != nil {
+		if _, err := messageEventType(ctx, s.pool, tenantID, messageID); err != nil {
 			return nil, err
 		}
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,7 +40,8 @@ func (h *handler) ListDeliveries(
 		return err
 	}
 
-	deliveries, next := nextCursor(deliveries, p.limit, deliveryCursor)
+	deliveries, next := nextCursor(deliveries, p.limit,
+		func(d messages.Delivery) string { return d.Key().String() })
 
 	body := DeliveryList{Data: make([]Delivery, len(deliveries)), NextCursor: next}
 	for i, d := range deliveries {
@@ -84,28 +84,19 @@ func deliveryFilter(params ListDeliveriesParams) (messages.DeliveryFilter, error
 	return f, err
 }
 
-// deliveryCursor places a delivery in a listing: its message id and its
-// endpoint id, separated by a space, which no id holds.
-func deliveryCursor(d messages.Delivery) string {
-	return d.MessageID + " " + d.EndpointID
-}
-
-// deliveryKey reads the position that a cursor of [deliveryCursor] holds;
-// an empty position starts at the newest delivery.
+// deliveryKey reads the position a cursor holds, the text of a
+// [messages.DeliveryKey]; an empty position starts at the newest delivery.
 func deliveryKey(after string) (messages.DeliveryKey, error) {
 	if after == "" {
 		return messages.DeliveryKey{}, nil
 	}
 
-	messageID, endpointID, _ := strings.Cut(after, " ")
-
-	if messages.ValidateID(messageID) != nil ||
-		subscriptions.ValidateEndpointID(endpointID) != nil {
-		return messages.DeliveryKey{},
-			invalidParam(validation.Fail("cursor", "is not a cursor this API returned"))
+	key, ok := messages.ParseDeliveryKey(after)
+	if !ok {
+		return key, invalidParam(validation.Fail("cursor", "is not a cursor this API returned"))
 	}
 
-	return messages.DeliveryKey{MessageID: messageID, EndpointID: endpointID}, nil
+	return key, nil
 }
 
 // eventTypeFilter checks an event_type query parameter; absent, it

@@ -478,7 +478,13 @@ func TestRecoverProblems(t *testing.T) {
 		path   = "/v1/tenants/acme/endpoints/" + ep.Id + "/recover"
 		now    = time.Now().UTC()
 		hour   = now.Add(-time.Hour).Format(time.RFC3339)
+		within = `{"since":"` + hour + `"}`
 	)
+
+	// recoverPath returns the recover route of the tenant's endpoint.
+	recoverPath := func(tenantID, endpointID string) string {
+		return "/v1/tenants/" + tenantID + "/endpoints/" + endpointID + "/recover"
+	}
 
 	tests := []struct {
 		name   string
@@ -489,12 +495,12 @@ func TestRecoverProblems(t *testing.T) {
 		field  string
 		detail string
 	}{
-		{name: "unknown endpoint", path: "/v1/tenants/acme/endpoints/" + unknownEndpointID + "/recover", body: `{"since":"` + hour + `"}`, status: 404, kind: "not-found", detail: unknownEndpointID},
-		{name: "another tenant's endpoint", path: "/v1/tenants/acme/endpoints/" + theirs.Id + "/recover", body: `{"since":"` + hour + `"}`, status: 404, kind: "not-found", detail: theirs.Id},
-		{name: "unknown tenant", path: "/v1/tenants/ghost/endpoints/" + ep.Id + "/recover", body: `{"since":"` + hour + `"}`, status: 404, kind: "not-found"},
-		{name: "disabled endpoint", path: "/v1/tenants/acme/endpoints/" + paused.Id + "/recover", body: `{"since":"` + hour + `"}`, status: 409, kind: "conflict", detail: "enable it first"},
-		{name: "bad tenant id", path: "/v1/tenants/a%20b/endpoints/" + ep.Id + "/recover", body: `{"since":"` + hour + `"}`, status: 400, kind: "invalid-parameter", field: "tenant_id"},
-		{name: "bad endpoint id", path: "/v1/tenants/acme/endpoints/nope/recover", body: `{"since":"` + hour + `"}`, status: 400, kind: "invalid-parameter", field: "endpoint_id"},
+		{name: "unknown endpoint", path: recoverPath("acme", unknownEndpointID), body: within, status: 404, kind: "not-found", detail: unknownEndpointID},
+		{name: "another tenant's endpoint", path: recoverPath("acme", theirs.Id), body: within, status: 404, kind: "not-found", detail: theirs.Id},
+		{name: "unknown tenant", path: recoverPath("ghost", ep.Id), body: within, status: 404, kind: "not-found"},
+		{name: "disabled endpoint", path: recoverPath("acme", paused.Id), body: within, status: 409, kind: "conflict", detail: "enable it first"},
+		{name: "bad tenant id", path: recoverPath("a%20b", ep.Id), body: within, status: 400, kind: "invalid-parameter", field: "tenant_id"},
+		{name: "bad endpoint id", path: recoverPath("acme", "nope"), body: within, status: 400, kind: "invalid-parameter", field: "endpoint_id"},
 		{name: "no body", path: path, status: 400, kind: "invalid-request"},
 		{name: "unknown field", path: path, body: `{"since":"` + hour + `","batch":5}`, status: 400, kind: "invalid-request", field: "batch"},
 		{name: "since of the wrong type", path: path, body: `{"since":1767225600}`, status: 400, kind: "invalid-request", field: "since"},
