@@ -120,8 +120,13 @@ func replay(ctx context.Context, tx pgx.Tx, m messages.Message) (messages.Publis
 	return messages.Published{Message: orig, Endpoints: count, Replayed: true}, nil
 }
 
+// matchingEndpoints returns the ids of the endpoints m goes to. It locks
+// them against deletion until the transaction ends, so that a delivery is
+// never written for an endpoint deleted in the meantime; an endpoint whose
+// deletion commits first is left out.
 func matchingEndpoints(ctx context.Context, tx pgx.Tx, m messages.Message) ([]string, error) {
-	const query = "SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND NOT disabled ORDER BY id"
+	const query = `SELECT id, event_types FROM endpoints
+		WHERE tenant_id = $1 AND NOT disabled ORDER BY id FOR KEY SHARE`
 
 	rows, err := tx.Query(ctx, query, m.TenantID)
 	if err != nil {

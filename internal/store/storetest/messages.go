@@ -59,6 +59,7 @@ func (s suite) messages(t *testing.T) {
 	t.Run("publish replays an event id", s.publishMessageReplay)
 	t.Run("publish without event id never replays", s.publishMessageWithoutEventID)
 	t.Run("concurrent publishes of one event id create one", s.publishMessageConcurrently)
+	t.Run("publish while endpoints are deleted", s.publishMessageWhileDeleting)
 	t.Run("publish for unknown tenant", s.publishMessageUnknownTenant)
 	t.Run("get with deliveries", s.getMessage)
 	t.Run("get unknown", s.getMessageNotFound)
@@ -296,6 +297,48 @@ func (s suite) publishMessageConcurrently(t *testing.T) {
 	_, deliveries, err := b.Store.GetMessage(t.Context(), acme, created[0].Message.ID)
 	require.NoError(t, err)
 	require.Len(t, deliveries, 2)
+}
+
+// publishMessageWhileDeleting deletes endpoints while messages are
+// published to them: a publish never fails for it, and each delivery it
+// reports belongs to an endpoint that existed when it committed.
+func (s suite) publishMessageWhileDeleting(t *testing.T) {
+	t.Parallel()
+
+	const rounds = 40
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+
+	for range rounds {
+		e := b.createEndpoint(t, acme)
+
+		var (
+			published messages.Published
+			pubErr    error
+			delErr    error
+			start     = make(chan struct{})
+			wg        sync.WaitGroup
+		)
+
+		wg.Go(func() {
+			<-start
+
+			published, pubErr = b.Store.PublishMessage(t.Context(), newMessage(t, acme, eventType, "", "{}"))
+		})
+		wg.Go(func() {
+			<-start
+
+			delErr = b.Store.DeleteEndpoint(t.Context(), acme, e.ID)
+		})
+
+		close(start)
+		wg.Wait()
+
+		require.NoError(t, pubErr)
+		require.NoError(t, delErr)
+		require.LessOrEqual(t, published.Endpoints, 1)
+	}
 }
 
 func (s suite) publishMessageUnknownTenant(t *testing.T) {
