@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -12,8 +13,9 @@ type endpoint struct {
 	// cb decides whether an attempt may be sent at all.
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	// inFlight counts the attempts acquired and not yet released.
-	inFlight atomic.Int64
+	// slots holds one token per attempt acquired and not yet released;
+	// its capacity is the most attempts in flight.
+	slots chan struct{}
 
 	// openedAt is when cb last opened; nil until it first does. It is
 	// written under cb's lock and read outside it.
@@ -25,7 +27,7 @@ type endpoint struct {
 
 // newEndpoint returns the guards for the endpoint id, closed and idle.
 func newEndpoint(id string, s Settings) *endpoint {
-	e := &endpoint{notify: s.OnStateChange}
+	e := &endpoint{notify: s.OnStateChange, slots: make(chan struct{}, s.MaxInFlight)}
 	e.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        id,
 		MaxRequests: s.Probes,
@@ -67,19 +69,36 @@ func (e *endpoint) untilHalfOpen(cooldown time.Duration) time.Duration {
 	return cooldown - time.Since(*opened)
 }
 
-// reserve takes one of the limit in-flight slots, and reports whether
-// there was one free.
-func (e *endpoint) reserve(limit int64) bool {
-	for {
-		n := e.inFlight.Load()
-		if n >= limit {
-			return false
-		}
-
-		if e.inFlight.CompareAndSwap(n, n+1) {
-			return true
-		}
+// reserve takes one of the in-flight slots, waiting up to wait for one to
+// free, and reports whether it got one. It gives up early when ctx is
+// done.
+func (e *endpoint) reserve(ctx context.Context, wait time.Duration) bool {
+	select {
+	case e.slots <- struct{}{}:
+		return true
+	default:
 	}
+
+	if wait <= 0 {
+		return false
+	}
+
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+
+	select {
+	case e.slots <- struct{}{}:
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// inFlight returns how many attempts hold a slot.
+func (e *endpoint) inFlight() int {
+	return len(e.slots)
 }
 
 // release returns the func that ends an attempt: it reports the outcome
@@ -101,6 +120,6 @@ func (e *endpoint) release(done func(error)) func(success bool) {
 			done(errFailed)
 		}
 
-		e.inFlight.Add(-1)
+		<-e.slots
 	}
 }

@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -12,7 +13,7 @@ func ExampleRegistry_Acquire() {
 	r := breaker.NewRegistry(breaker.Settings{Failures: 2, Cooldown: time.Minute})
 
 	for range 3 {
-		release, wait, err := r.Acquire("ep_1")
+		release, wait, err := r.Acquire(context.Background(), "ep_1")
 		if errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrBusy) {
 			// A delivery job returns river.JobSnooze(wait) here.
 			fmt.Println(err, wait > 59*time.Second)

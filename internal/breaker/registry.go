@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -43,7 +44,8 @@ func NewRegistry(s Settings) *Registry {
 // Until then the attempt holds one of the endpoint's in-flight slots and,
 // while half-open, one of its probes. Only the first call of release counts.
 // Outcomes of attempts that began before the breaker last changed state are
-// ignored.
+// ignored. When every slot is taken, Acquire waits up to SlotWait for one;
+// a probe allowed while half-open waits with it.
 //
 // Otherwise Acquire returns a nil release, an error and how long to wait
 // before asking again:
@@ -53,14 +55,14 @@ func NewRegistry(s Settings) *Registry {
 //   - [ErrOpen] while half-open with every probe taken, with a wait drawn at
 //     random from that minimum up to Cooldown, so that queued jobs neither
 //     poll while a probe is out nor all return together once it is back;
-//   - [ErrBusy] when the endpoint has MaxInFlight requests in flight, with
-//     BusyWait plus up to a fifth more at random, so that waiting jobs do
-//     not wake together.
+//   - [ErrBusy] when the endpoint has had MaxInFlight requests in flight for
+//     all of SlotWait, or ctx ended the wait, with BusyWait plus up to a
+//     fifth more at random, so that waiting jobs do not wake together.
 //
 // A refused breaker wins over a full endpoint: while open, Acquire returns
-// ErrOpen whatever is in flight.
+// ErrOpen at once whatever is in flight.
 func (r *Registry) Acquire(
-	endpointID string,
+	ctx context.Context, endpointID string,
 ) (release func(success bool), wait time.Duration, err error) {
 	e := r.endpoint(endpointID)
 
@@ -69,7 +71,7 @@ func (r *Registry) Acquire(
 		return nil, r.openWait(e, err), ErrOpen
 	}
 
-	if !e.reserve(int64(r.settings.MaxInFlight)) {
+	if !e.reserve(ctx, r.settings.SlotWait) {
 		done(errNotSent)
 		return nil, r.busyWait(), ErrBusy
 	}

@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 func acquire(t testing.TB, r *Registry, id string) func(bool) {
 	t.Helper()
 
-	release, wait, err := r.Acquire(id)
+	release, wait, err := r.Acquire(t.Context(), id)
 	require.NoError(t, err)
 	require.NotNil(t, release)
 	require.Zero(t, wait)
@@ -30,7 +31,7 @@ func acquire(t testing.TB, r *Registry, id string) func(bool) {
 func requireOpen(t *testing.T, r *Registry, id string) time.Duration {
 	t.Helper()
 
-	release, wait, err := r.Acquire(id)
+	release, wait, err := r.Acquire(t.Context(), id)
 	require.ErrorIs(t, err, ErrOpen)
 	require.Nil(t, release)
 	require.Positive(t, wait)
@@ -59,8 +60,8 @@ func waitHalfOpen(t *testing.T, r *Registry, id string) {
 }
 
 // inFlight returns the in-flight count of id.
-func inFlight(r *Registry, id string) int64 {
-	return r.endpoint(id).inFlight.Load()
+func inFlight(r *Registry, id string) int {
+	return r.endpoint(id).inFlight()
 }
 
 func TestOpensAfterConsecutiveFailures(t *testing.T) {
@@ -167,7 +168,7 @@ func TestEndpointsAreIndependent(t *testing.T) {
 	held := acquire(t, r, "up")
 	defer held(true)
 
-	_, _, err := r.Acquire("up")
+	_, _, err := r.Acquire(t.Context(), "up")
 	require.ErrorIs(t, err, ErrBusy)
 
 	acquire(t, r, "other")(true)
@@ -189,7 +190,7 @@ func TestBusy(t *testing.T) {
 	}
 
 	for range 20 {
-		release, wait, err := r.Acquire("ep")
+		release, wait, err := r.Acquire(t.Context(), "ep")
 		require.ErrorIs(t, err, ErrBusy)
 		require.Nil(t, release)
 		require.GreaterOrEqual(t, wait, 100*time.Millisecond)
@@ -199,11 +200,70 @@ func TestBusy(t *testing.T) {
 	releases[0](true)
 	release := acquire(t, r, "ep")
 
-	_, _, err := r.Acquire("ep")
+	_, _, err := r.Acquire(t.Context(), "ep")
 	require.ErrorIs(t, err, ErrBusy)
 
 	release(true)
-	require.Equal(t, int64(2), inFlight(r, "ep"))
+	require.Equal(t, 2, inFlight(r, "ep"))
+}
+
+func TestBusyWaitsForSlot(t *testing.T) {
+	t.Parallel()
+
+	r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: time.Minute})
+	held := acquire(t, r, "ep")
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		held(true)
+	}()
+
+	// The slot frees long before SlotWait is over.
+	acquire(t, r, "ep")(true)
+	require.Zero(t, inFlight(r, "ep"))
+}
+
+func TestBusyWaitEnds(t *testing.T) {
+	t.Parallel()
+
+	t.Run("after SlotWait", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: 10 * time.Millisecond})
+		defer acquire(t, r, "ep")(true)
+
+		_, wait, err := r.Acquire(t.Context(), "ep")
+		require.ErrorIs(t, err, ErrBusy)
+		require.Positive(t, wait)
+	})
+
+	t.Run("when the context is done", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: time.Hour})
+		defer acquire(t, r, "ep")(true)
+
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+		defer cancel()
+
+		_, _, err := r.Acquire(ctx, "ep")
+		require.ErrorIs(t, err, ErrBusy)
+	})
+
+	t.Run("at once without SlotWait", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: -1})
+		defer acquire(t, r, "ep")(true)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+
+		// With any wait at all, Acquire would see the context done.
+		_, _, err := r.Acquire(ctx, "ep")
+		require.ErrorIs(t, err, ErrBusy)
+		require.NoError(t, ctx.Err())
+	})
 }
 
 func TestBusyDoesNotCountAsFailure(t *testing.T) {
@@ -213,7 +273,7 @@ func TestBusyDoesNotCountAsFailure(t *testing.T) {
 	held := acquire(t, r, "ep")
 
 	for range 5 {
-		_, _, err := r.Acquire("ep")
+		_, _, err := r.Acquire(t.Context(), "ep")
 		require.ErrorIs(t, err, ErrBusy)
 	}
 
@@ -238,7 +298,7 @@ func TestBusyDoesNotSpendProbe(t *testing.T) {
 
 	probe := acquire(t, r, "ep")
 
-	_, _, err := r.Acquire("ep")
+	_, _, err := r.Acquire(t.Context(), "ep")
 	require.ErrorIs(t, err, ErrBusy)
 
 	// The stale outcome is ignored, and the refused attempt handed its
@@ -261,7 +321,10 @@ func TestOpenWinsOverBusy(t *testing.T) {
 	fail(t, r, "ep", 1)
 
 	// Attempts begun before the breaker opened may still fill the endpoint.
-	r.endpoint("ep").inFlight.Store(2)
+	for range 2 {
+		r.endpoint("ep").slots <- struct{}{}
+	}
+
 	requireOpen(t, r, "ep")
 }
 
@@ -275,11 +338,11 @@ func TestReleaseIsIdempotent(t *testing.T) {
 	release := acquire(t, r, "ep")
 	release(false)
 	release(false)
-	require.Equal(t, int64(1), inFlight(r, "ep"))
+	require.Equal(t, 1, inFlight(r, "ep"))
 	require.Equal(t, "closed", r.State("ep"))
 
 	acquire(t, r, "ep")
-	_, _, err := r.Acquire("ep")
+	_, _, err := r.Acquire(t.Context(), "ep")
 	require.ErrorIs(t, err, ErrBusy)
 }
 
@@ -315,7 +378,7 @@ func TestForget(t *testing.T) {
 	r.Forget("ep")
 	fresh := acquire(t, r, "ep")
 	stale(false)
-	require.Equal(t, int64(1), inFlight(r, "ep"))
+	require.Equal(t, 1, inFlight(r, "ep"))
 	require.Equal(t, "closed", r.State("ep"))
 	fresh(true)
 
@@ -337,6 +400,7 @@ func TestConcurrentInFlightBound(t *testing.T) {
 		Cooldown:    5 * time.Millisecond,
 		Probes:      2,
 		MaxInFlight: maxInFlight,
+		SlotWait:    -1,
 	})
 
 	var (
@@ -352,7 +416,7 @@ func TestConcurrentInFlightBound(t *testing.T) {
 			for i := range attempts {
 				ep := (w + i) % endpoints
 
-				release, _, err := r.Acquire(strconv.Itoa(ep))
+				release, _, err := r.Acquire(t.Context(), strconv.Itoa(ep))
 				if err != nil {
 					if errors.Is(err, ErrBusy) {
 						busy.Add(1)
@@ -408,7 +472,7 @@ func BenchmarkAcquire(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				i := next.Add(1)
 				for pb.Next() {
-					release, _, err := r.Acquire(ids[i%uint64(n)])
+					release, _, err := r.Acquire(b.Context(), ids[i%uint64(n)])
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -9,6 +9,7 @@ const (
 	defaultProbes      = 1
 	defaultMaxInFlight = 8
 	defaultBusyWait    = 250 * time.Millisecond
+	defaultSlotWait    = 20 * time.Millisecond
 )
 
 // Settings configure a [Registry]. A zero or negative field takes its
@@ -31,8 +32,16 @@ type Settings struct {
 	// process. Defaults to 8.
 	MaxInFlight int
 
+	// SlotWait is how long an attempt waits for one of its endpoint's
+	// MaxInFlight slots to free before it is refused as busy. A fast
+	// endpoint frees one within a few milliseconds, so its attempts queue
+	// here instead of being put off; a slow one keeps them for this long
+	// at most. Defaults to 20ms; negative means no wait.
+	SlotWait time.Duration
+
 	// BusyWait is about how long a job should wait when its endpoint has
-	// MaxInFlight requests in flight. Defaults to 250ms.
+	// MaxInFlight requests in flight for longer than SlotWait. Defaults to
+	// 250ms.
 	BusyWait time.Duration
 
 	// OnStateChange, when set, is told each time an endpoint's breaker
@@ -58,6 +67,13 @@ func (s Settings) withDefaults() Settings {
 
 	if s.MaxInFlight <= 0 {
 		s.MaxInFlight = defaultMaxInFlight
+	}
+
+	switch {
+	case s.SlotWait == 0:
+		s.SlotWait = defaultSlotWait
+	case s.SlotWait < 0:
+		s.SlotWait = 0
 	}
 
 	if s.BusyWait <= 0 {

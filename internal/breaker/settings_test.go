@@ -15,6 +15,7 @@ func TestSettingsWithDefaults(t *testing.T) {
 		Cooldown:    30 * time.Second,
 		Probes:      1,
 		MaxInFlight: 8,
+		SlotWait:    20 * time.Millisecond,
 		BusyWait:    250 * time.Millisecond,
 	}
 	custom := Settings{
@@ -22,6 +23,7 @@ func TestSettingsWithDefaults(t *testing.T) {
 		Cooldown:    time.Second,
 		Probes:      3,
 		MaxInFlight: 1,
+		SlotWait:    time.Second,
 		BusyWait:    time.Millisecond,
 	}
 
@@ -37,6 +39,11 @@ func TestSettingsWithDefaults(t *testing.T) {
 			want: defaults,
 		},
 		{name: "set", in: custom, want: custom},
+		{
+			name: "no slot wait",
+			in:   Settings{SlotWait: -1},
+			want: func() Settings { s := defaults; s.SlotWait = 0; return s }(),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

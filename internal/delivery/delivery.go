@@ -15,6 +15,7 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/riverqueue/river"
 
+	"github.com/heraldhq/herald/internal/batch"
 	"github.com/heraldhq/herald/internal/breaker"
 	"github.com/heraldhq/herald/internal/egress"
 	"github.com/heraldhq/herald/internal/messages"
@@ -50,8 +51,8 @@ func (Args) InsertOpts() river.InsertOpts {
 
 // Store is what delivering needs of the database.
 type Store interface {
-	LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error)
-	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
+	LoadTargets(ctx context.Context, keys []messages.DeliveryKey) (map[messages.DeliveryKey]messages.Target, error)
+	RecordAttempts(ctx context.Context, records []messages.Record) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 }
@@ -91,8 +92,10 @@ type Config struct {
 type Worker struct {
 	river.WorkerDefaults[Args]
 
-	cfg    Config
-	client *resty.Client
+	cfg     Config
+	client  *resty.Client
+	loads   *batch.Batcher[messages.DeliveryKey, loaded]
+	records *batch.Batcher[messages.Record, error]
 }
 
 // NewWorker returns the worker of [Args] jobs.
@@ -112,7 +115,12 @@ func NewWorker(cfg Config) *Worker {
 		cfg.Timeout = defaultTimeout
 	}
 
-	return &Worker{cfg: cfg, client: newClient(cfg)}
+	w := &Worker{cfg: cfg, client: newClient(cfg)}
+	opts := batch.Opts{MaxSize: maxBatch, Concurrency: batchConcurrency, Timeout: bookkeeping}
+	w.loads = batch.New(w.loadBatch, opts)
+	w.records = batch.New(w.recordBatch, opts)
+
+	return w
 }
 
 // bookkeeping is the time a job has beside its HTTP attempt, to load the
@@ -173,7 +181,7 @@ func (w *Worker) giveUp(ctx context.Context, job *river.Job[Args], err error) {
 
 // work is [Worker.Work] but for giving up after the last run.
 func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
-	t, err := w.cfg.Store.LoadTarget(ctx, job.Args.MessageID, job.Args.EndpointID)
+	t, err := w.load(ctx, job.Args.MessageID, job.Args.EndpointID)
 	if errors.Is(err, messages.ErrNotFound) {
 		return nil // the message or the endpoint was deleted
 	}
@@ -191,7 +199,7 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
 			"endpoint disabled: "+t.Endpoint.DisabledReason)
 	}
 
-	release, wait, err := w.cfg.Breakers.Acquire(t.Endpoint.ID)
+	release, wait, err := w.cfg.Breakers.Acquire(ctx, t.Endpoint.ID)
 	if err != nil {
 		return river.JobSnooze(wait)
 	}
@@ -216,7 +224,7 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 
 	switch {
 	case a.Succeeded:
-		return w.cfg.Store.RecordAttempt(ctx, a, messages.StatusSucceeded, "") //nolint:wrapcheck // wrapped
+		return w.recordAttempt(ctx, a, messages.StatusSucceeded, "") //nolint:wrapcheck // wrapped
 	case a.StatusCode == http.StatusGone:
 		return w.gone(ctx, t, a)
 	}
@@ -236,11 +244,11 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 
 	if !ok {
 		reason := fmt.Sprintf("gave up after %d attempts", a.Number-t.Delivery.RoundStart)
-		return w.cfg.Store.RecordAttempt(ctx, a, messages.StatusFailed, reason) //nolint:wrapcheck // wrapped
+		return w.recordAttempt(ctx, a, messages.StatusFailed, reason) //nolint:wrapcheck // wrapped
 	}
 
 	a.NextAttemptAt = a.StartedAt.Add(a.Duration + wait)
-	if err := w.cfg.Store.RecordAttempt(ctx, a, messages.StatusPending, ""); err != nil {
+	if err := w.recordAttempt(ctx, a, messages.StatusPending, ""); err != nil {
 		return err //nolint:wrapcheck // wrapped
 	}
 

@@ -649,7 +649,7 @@ func TestWorkBreakerOpen(t *testing.T) {
 	tg := b.deliverTo(t, r)
 
 	breakers := breaker.NewRegistry(breaker.Settings{Failures: 1, Cooldown: time.Minute})
-	release, _, err := breakers.Acquire(tg.endpoint.ID)
+	release, _, err := breakers.Acquire(t.Context(), tg.endpoint.ID)
 	require.NoError(t, err)
 	release(false)
 	require.Equal(t, "open", breakers.State(tg.endpoint.ID))
@@ -892,4 +892,43 @@ func TestWorkGivesUpOnItsLastRun(t *testing.T) {
 	require.Empty(t, r.got())
 	require.Contains(t, b.logs.String(), `"level":"ERROR","msg":"delivery given up after faults of Herald's own"`)
 	require.NotContains(t, b.logs.String(), "whsec_")
+}
+
+// TestRecordBatchFallsBack records a batch with an attempt whose delivery
+// was deleted meanwhile: the batch's transaction fails, and each record is
+// then stored alone, so that only that one fails.
+func TestRecordBatchFallsBack(t *testing.T) {
+	t.Parallel()
+
+	var (
+		b       = setup(t)
+		r       = newReceiver(t, nil)
+		kept    = b.deliverTo(t, r)
+		deleted = target{message: b.publish(t, `{"invoice_id":"inv_2"}`), endpoint: kept.endpoint}
+		now     = time.Now().UTC().Truncate(time.Microsecond)
+	)
+
+	_, err := b.db.Pool.Exec(t.Context(), "DELETE FROM messages WHERE id = $1", deleted.message.ID)
+	require.NoError(t, err)
+
+	record := func(tg target) messages.Record {
+		id, err := messages.NewAttemptID(now)
+		require.NoError(t, err)
+
+		return messages.Record{
+			Attempt: messages.Attempt{
+				ID: id, MessageID: tg.message.ID, EndpointID: tg.endpoint.ID, Number: 1,
+				StartedAt: now, StatusCode: http.StatusNoContent, Succeeded: true,
+			},
+			Status: messages.StatusSucceeded,
+		}
+	}
+
+	errs := b.worker(nil).RecordBatch(t.Context(), []messages.Record{record(kept), record(deleted)})
+	require.Len(t, errs, 2)
+	require.NoError(t, errs[0])
+	require.Error(t, errs[1])
+
+	require.Equal(t, messages.StatusSucceeded, b.state(t, kept).Status)
+	require.Len(t, b.attempts(t, kept), 1)
 }

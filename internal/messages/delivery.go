@@ -89,6 +89,14 @@ type Attempt struct {
 	Round int
 }
 
+// Record is an attempt to store, with the state its delivery is in after
+// it: Status, and Reason when the delivery is given up.
+type Record struct {
+	Attempt Attempt
+	Status  Status
+	Reason  string
+}
+
 // Matches reports whether an endpoint filter accepts eventType: an empty
 // filter or "*" accepts all, "invoice.*" accepts every type under
 // "invoice.", and any other item accepts that exact type.

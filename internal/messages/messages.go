@@ -64,6 +64,14 @@ type Published struct {
 	Replayed bool
 }
 
+// PublishResult is what publishing did with one message of several
+// published together: Published, or Err when that message alone was
+// refused, such as for [ErrConflict].
+type PublishResult struct {
+	Published Published
+	Err       error
+}
+
 // Params are what a producer sends to publish a message.
 type Params struct {
 	EventType string

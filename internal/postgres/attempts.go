@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -137,77 +136,142 @@ func scanAttempt(row pgx.CollectableRow) (messages.Attempt, error) {
 	return a, nil
 }
 
-// loadTargetQuery reads what one delivery needs. It is built once: every
-// delivery runs it.
-var loadTargetQuery = `SELECT d.tenant_id, d.event_type, d.status, d.attempts, d.round,
-	d.round_start, m.payload, ` + prefixed("e.", endpointColumns) + `
-	FROM deliveries d
+// loadTargetsQuery reads what deliveries need, for a list of their keys.
+// It is built once: every delivery runs it.
+//
+// Each key looks up its delivery by primary key in a subquery of its own,
+// which LIMIT keeps the planner from merging into a join. As a join, the
+// plan cached for the prepared statement may be one made while the table
+// was nearly empty, which then reads the whole table for every batch.
+var loadTargetsQuery = `SELECT d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status,
+	d.attempts, d.round, d.round_start, m.payload, ` + prefixed("e.", endpointColumns) + `
+	FROM unnest($1::text[], $2::text[]) AS k(message_id, endpoint_id)
+	CROSS JOIN LATERAL (
+		SELECT d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status, d.attempts,
+			d.round, d.round_start
+		FROM deliveries d
+		WHERE d.message_id = k.message_id AND d.endpoint_id = k.endpoint_id LIMIT 1
+	) d
 	JOIN messages m ON m.id = d.message_id
-	JOIN endpoints e ON e.id = d.endpoint_id
-	WHERE d.message_id = $1 AND d.endpoint_id = $2`
+	JOIN endpoints e ON e.id = d.endpoint_id`
 
 // LoadTarget reads the delivery of message to endpoint with its payload and
 // endpoint in one query, or returns [messages.ErrNotFound] when the
 // delivery is gone (its message or endpoint was deleted).
 func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
-	rows, err := s.pool.Query(ctx, loadTargetQuery, messageID, endpointID)
+	key := messages.DeliveryKey{MessageID: messageID, EndpointID: endpointID}
+
+	targets, err := s.LoadTargets(ctx, []messages.DeliveryKey{key})
 	if err != nil {
-		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
+		return messages.Target{}, err
 	}
 
-	t, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (messages.Target, error) {
-		var t messages.Target
-
-		d := &t.Delivery
-		e, err := scanEndpointAfter(row, &d.TenantID, &d.EventType, &d.Status, &d.Attempts,
-			&d.Round, &d.RoundStart, &t.Payload)
-		t.Endpoint = e
-
-		return t, err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	t, ok := targets[key]
+	if !ok {
 		return messages.Target{}, messages.ErrNotFound
 	}
 
-	if err != nil {
-		return messages.Target{}, fmt.Errorf("load delivery: %w", err)
+	return t, nil
+}
+
+// LoadTargets reads the deliveries of keys with their payloads and
+// endpoints in one query. A delivery that is gone is missing from the map.
+func (s *Store) LoadTargets(
+	ctx context.Context, keys []messages.DeliveryKey,
+) (map[messages.DeliveryKey]messages.Target, error) {
+	messageIDs := make([]string, len(keys))
+	endpointIDs := make([]string, len(keys))
+
+	for i, k := range keys {
+		messageIDs[i], endpointIDs[i] = k.MessageID, k.EndpointID
 	}
 
-	t.Delivery.MessageID, t.Delivery.EndpointID = messageID, endpointID
+	rows, err := s.pool.Query(ctx, loadTargetsQuery, messageIDs, endpointIDs)
+	if err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", err)
+	}
+	defer rows.Close()
 
-	return t, nil
+	targets := make(map[messages.DeliveryKey]messages.Target, len(keys))
+
+	for rows.Next() {
+		var t messages.Target
+
+		d := &t.Delivery
+
+		t.Endpoint, err = scanEndpointAfter(rows, &d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType,
+			&d.Status, &d.Attempts, &d.Round, &d.RoundStart, &t.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("load deliveries: %w", err)
+		}
+
+		targets[d.Key()] = t
+	}
+
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", err)
+	}
+
+	return targets, nil
 }
 
 // RecordAttempt stores a and, while a's round is the delivery's current
 // one, sets the delivery's state, in one statement. reason says why a
 // failed delivery was given up.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
-	return recordAttempt(ctx, s.pool, a, status, reason)
+	return recordAttempt(ctx, s.pool, messages.Record{Attempt: a, Status: status, Reason: reason})
 }
 
-func recordAttempt(ctx context.Context, db execer, a messages.Attempt, status messages.Status, reason string) error {
-	const query = `WITH attempt AS (
-			INSERT INTO attempts (id, message_id, endpoint_id, attempt, started_at, duration_us,
-				status_code, response_body, error, succeeded, next_attempt_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), COALESCE($8, ''::bytea), $9, $10, $11)
-		)
-		UPDATE deliveries SET status = $12, attempts = $4, next_attempt_at = $11, reason = $13,
-			updated_at = $5::timestamptz + make_interval(secs => $6::bigint / 1e6)
-		WHERE message_id = $2 AND endpoint_id = $3 AND round = $14`
+// RecordAttempts stores the attempts of records and sets the states of
+// their deliveries as [Store.RecordAttempt] does, one statement each, all
+// sent at once and run in one transaction.
+func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record) error {
+	var b pgx.Batch
+	for _, r := range records {
+		b.Queue(recordAttemptQuery, recordArgs(r)...)
+	}
+
+	// The statements of a batch run in one implicit transaction.
+	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("record attempts: %w", err)
+	}
+
+	return nil
+}
+
+// recordAttemptQuery inserts an attempt and, while its round is current,
+// updates its delivery. Each looks up one row by its key, so the plan
+// cached for it holds however the tables grow.
+const recordAttemptQuery = `WITH attempt AS (
+		INSERT INTO attempts (id, message_id, endpoint_id, attempt, started_at, duration_us,
+			status_code, response_body, error, succeeded, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), COALESCE($8, ''::bytea), $9, $10, $11)
+	)
+	UPDATE deliveries SET status = $12, attempts = $4, next_attempt_at = $11, reason = $13,
+		updated_at = $5::timestamptz + make_interval(secs => $6::bigint / 1e6)
+	WHERE message_id = $2 AND endpoint_id = $3 AND round = $14`
+
+func recordAttempt(ctx context.Context, db execer, r messages.Record) error {
+	if _, err := db.Exec(ctx, recordAttemptQuery, recordArgs(r)...); err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+
+	return nil
+}
+
+// recordArgs returns the arguments of recordAttemptQuery for r.
+func recordArgs(r messages.Record) []any {
+	a := r.Attempt
 
 	var next *time.Time
 	if !a.NextAttemptAt.IsZero() {
 		next = &a.NextAttemptAt
 	}
 
-	_, err := db.Exec(ctx, query, a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt,
-		a.Duration.Microseconds(), a.StatusCode, a.ResponseBody, a.Error, a.Succeeded, next,
-		string(status), reason, a.Round)
-	if err != nil {
-		return fmt.Errorf("record attempt: %w", err)
+	return []any{
+		a.ID, a.MessageID, a.EndpointID, a.Number, a.StartedAt, a.Duration.Microseconds(),
+		a.StatusCode, a.ResponseBody, a.Error, a.Succeeded, next, string(r.Status), r.Reason, a.Round,
 	}
-
-	return nil
 }
 
 // RecordGone stores a, the attempt answered 410 Gone, fails its delivery,
@@ -216,7 +280,8 @@ func recordAttempt(ctx context.Context, db execer, a messages.Attempt, status me
 // its attempt on record, or nothing changed and the job can try again.
 func (s *Store) RecordGone(ctx context.Context, a messages.Attempt, reason string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := recordAttempt(ctx, tx, a, messages.StatusFailed, reason); err != nil {
+		r := messages.Record{Attempt: a, Status: messages.StatusFailed, Reason: reason}
+		if err := recordAttempt(ctx, tx, r); err != nil {
 			return err
 		}
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -37,10 +38,16 @@ func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
 		return err
 	}
 
-	published, err := h.store.PublishMessage(c.Request().Context(), m)
+	res, err := h.publisher.Do(c.Request().Context(), m)
 	if err != nil {
-		return err
+		return err //nolint:wrapcheck // the request's own context error
 	}
+
+	if res.Err != nil {
+		return res.Err
+	}
+
+	published := res.Published
 
 	status := http.StatusAccepted
 	if published.Replayed {
@@ -48,6 +55,27 @@ func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
 	}
 
 	return c.JSON(status, publishedBody(published))
+}
+
+// publishBatch publishes the messages of concurrent requests in one
+// transaction. When that transaction fails, each message is published
+// alone, so that one that cannot be stored does not fail the others.
+func (h *handler) publishBatch(ctx context.Context, ms []messages.Message) []messages.PublishResult {
+	results, err := h.store.PublishMessages(ctx, ms)
+	if err == nil {
+		return results
+	}
+
+	if len(ms) == 1 {
+		return []messages.PublishResult{{Err: err}}
+	}
+
+	results = make([]messages.PublishResult, len(ms))
+	for i, m := range ms {
+		results[i].Published, results[i].Err = h.store.PublishMessage(ctx, m)
+	}
+
+	return results
 }
 
 // GetMessage answers a message with its delivery state at each endpoint.

@@ -40,7 +40,8 @@ type publishOpts struct {
 	egress *egress.Policy
 }
 
-// enqueued is one call of the enqueue function of [setupPublish].
+// enqueued is the jobs of one message queued by the enqueue function of
+// [setupPublish]; one call queues those of every message in a batch.
 type enqueued struct {
 	messageID   string
 	endpointIDs []string
@@ -56,12 +57,18 @@ func (l *enqueueLog) enqueue(_ context.Context, _ pgx.Tx, refs []messages.Ref) e
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
-	call := enqueued{messageID: refs[0].MessageID}
+	first := len(l.calls)
+
 	for _, ref := range refs {
+		i := slices.IndexFunc(l.calls[first:], func(e enqueued) bool { return e.messageID == ref.MessageID })
+		if i < 0 {
+			l.calls = append(l.calls, enqueued{messageID: ref.MessageID})
+			i = len(l.calls) - 1 - first
+		}
+
+		call := &l.calls[first+i]
 		call.endpointIDs = append(call.endpointIDs, ref.EndpointID)
 	}
-
-	l.calls = append(l.calls, call)
 
 	return nil
 }
@@ -306,6 +313,112 @@ func TestPublishMessageReplayQueuesNothing(t *testing.T) {
 	}
 
 	require.Len(t, jobs.recorded(), 1)
+}
+
+// TestPublishMessageConcurrently publishes many messages at once, which
+// share transactions: each event id is stored once and answers every
+// publish of it, each message is queued once, and an unknown tenant or a
+// conflicting body fails only its own request.
+func TestPublishMessageConcurrently(t *testing.T) {
+	t.Parallel()
+
+	const events = 20
+
+	b, jobs := setupPublish(t, publishOpts{})
+	b.putTenant(t, "acme", client.TenantInput{})
+	b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/all"})
+
+	type outcome struct {
+		eventID string
+		status  int
+		id      string
+	}
+
+	var (
+		outcomes = make(chan outcome, 4*events)
+		wg       sync.WaitGroup
+	)
+
+	for i := range events {
+		eventID := fmt.Sprintf("evt-%d", i)
+
+		conflicting := invoicePaid(eventID)
+		conflicting.Payload = json.RawMessage(`{"invoice_id": "other"}`)
+
+		publishes := []struct {
+			tenant string
+			in     client.MessageInput
+		}{
+			{"acme", invoicePaid(eventID)},
+			{"acme", invoicePaid(eventID)},
+			{"ghost", invoicePaid(eventID)},
+			{"acme", conflicting},
+		}
+
+		for _, p := range publishes {
+			wg.Go(func() {
+				res, err := b.client.PublishMessageWithResponse(t.Context(), p.tenant, p.in)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+
+				o := outcome{eventID: eventID, status: res.StatusCode()}
+				if res.JSON202 != nil {
+					o.id = res.JSON202.Id
+				} else if res.JSON200 != nil {
+					o.id = res.JSON200.Id
+				}
+
+				outcomes <- o
+			})
+		}
+	}
+
+	wg.Wait()
+	close(outcomes)
+
+	var (
+		created  = make(map[string]string) // event id to message id
+		answered = make(map[string][]string)
+		statuses = make(map[string][]int)
+	)
+
+	for o := range outcomes {
+		statuses[o.eventID] = append(statuses[o.eventID], o.status)
+
+		switch o.status {
+		case http.StatusAccepted:
+			require.NotContains(t, created, o.eventID, "event %s created twice", o.eventID)
+			created[o.eventID] = o.id
+		case http.StatusOK:
+			answered[o.eventID] = append(answered[o.eventID], o.id)
+		}
+	}
+
+	require.Len(t, created, events)
+
+	// Either body of an event may be stored first: the other body answers
+	// 409, the same one 200, and the unknown tenant 404.
+	for eventID, got := range statuses {
+		slices.Sort(got)
+
+		want := [][]int{{200, 202, 404, 409}, {202, 404, 409, 409}}
+		require.Contains(t, want, got, "event %s", eventID)
+	}
+
+	queued := make(map[string]int)
+	for _, call := range jobs.recorded() {
+		queued[call.messageID]++
+	}
+
+	for eventID, id := range created {
+		require.Equal(t, 1, queued[id], "message of %s", eventID)
+
+		for _, got := range answered[eventID] {
+			require.Equal(t, id, got, "answer for %s", eventID)
+		}
+	}
 }
 
 func TestPublishMessageToNoEndpoint(t *testing.T) {

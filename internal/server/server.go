@@ -16,7 +16,9 @@ import (
 
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/internal/auth"
+	"github.com/heraldhq/herald/internal/batch"
 	"github.com/heraldhq/herald/internal/egress"
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -54,6 +56,12 @@ type Config struct {
 	// would not dial. Defaults to a policy allowing public addresses only.
 	Egress *egress.Policy
 
+	// PublishConcurrency is how many publish transactions run at once.
+	// Publishes that arrive while they run wait and share the next
+	// transaction, so that a busy API commits many messages at a time.
+	// Defaults to 1.
+	PublishConcurrency int
+
 	// Console, when set, serves the support console under /console/. It
 	// signs its users in itself, so the API key check does not apply.
 	Console http.Handler
@@ -61,9 +69,13 @@ type Config struct {
 
 // Defaults of [Config].
 const (
-	defaultMaxBodyBytes    = 64 << 10
-	defaultMaxPayloadBytes = 256 << 10
+	defaultMaxBodyBytes       = 64 << 10
+	defaultMaxPayloadBytes    = 256 << 10
+	defaultPublishConcurrency = 1
 )
+
+// maxPublishBatch is the most messages one publish transaction writes.
+const maxPublishBatch = 100
 
 // readyTimeout bounds the database check of GET /readyz.
 const readyTimeout = 2 * time.Second
@@ -75,19 +87,14 @@ type handler struct {
 	maxBodyBytes    int64
 	maxPayloadBytes int
 	egress          *egress.Policy
+	publisher       *batch.Batcher[messages.Message, messages.PublishResult]
 }
 
 var _ ServerInterface = (*handler)(nil)
 
 // New returns the HTTP handler of the whole API.
 func New(cfg Config) http.Handler {
-	h := &handler{
-		store:           cfg.Store,
-		logger:          cmp.Or(cfg.Logger, slog.Default()),
-		maxBodyBytes:    cmp.Or(cfg.MaxBodyBytes, defaultMaxBodyBytes),
-		maxPayloadBytes: cmp.Or(cfg.MaxPayloadBytes, defaultMaxPayloadBytes),
-		egress:          cmp.Or(cfg.Egress, egress.NewPolicy(nil)),
-	}
+	h := newHandler(cfg)
 
 	e := echo.New()
 	e.HideBanner = true
@@ -109,6 +116,23 @@ func New(cfg Config) http.Handler {
 	}
 
 	return headAsGet(e)
+}
+
+// newHandler returns the handlers of the API, with cfg's defaults filled.
+func newHandler(cfg Config) *handler {
+	h := &handler{
+		store:           cfg.Store,
+		logger:          cmp.Or(cfg.Logger, slog.Default()),
+		maxBodyBytes:    cmp.Or(cfg.MaxBodyBytes, defaultMaxBodyBytes),
+		maxPayloadBytes: cmp.Or(cfg.MaxPayloadBytes, defaultMaxPayloadBytes),
+		egress:          cmp.Or(cfg.Egress, egress.NewPolicy(nil)),
+	}
+	h.publisher = batch.New(h.publishBatch, batch.Opts{
+		MaxSize:     maxPublishBatch,
+		Concurrency: cmp.Or(cfg.PublishConcurrency, defaultPublishConcurrency),
+	})
+
+	return h
 }
 
 // headAsGet answers HEAD requests with the GET handlers, as HTTP requires.

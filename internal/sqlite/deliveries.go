@@ -14,6 +14,41 @@ import (
 // endpoint in one query, or returns [messages.ErrNotFound] when the
 // delivery is gone (its message or endpoint was deleted).
 func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error) {
+	return loadTarget(ctx, s.db, messages.DeliveryKey{MessageID: messageID, EndpointID: endpointID})
+}
+
+// LoadTargets reads the deliveries of keys with their payloads and
+// endpoints. A delivery that is gone is missing from the map. The queries
+// run in one transaction, so that they see one state of the database.
+func (s *Store) LoadTargets(
+	ctx context.Context, keys []messages.DeliveryKey,
+) (map[messages.DeliveryKey]messages.Target, error) {
+	targets := make(map[messages.DeliveryKey]messages.Target, len(keys))
+
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			t, err := loadTarget(ctx, tx, k)
+			if errors.Is(err, messages.ErrNotFound) {
+				continue
+			}
+
+			if err != nil {
+				return err
+			}
+
+			targets[k] = t
+		}
+
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	return targets, nil
+}
+
+func loadTarget(ctx context.Context, q querier, k messages.DeliveryKey) (messages.Target, error) {
 	const query = "SELECT " + deliveryColumns + ", m.payload, " + endpointColumns + `
 		FROM deliveries d
 		JOIN messages m ON m.id = d.message_id
@@ -25,7 +60,7 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 		d = &t.Delivery
 	)
 
-	row := s.db.QueryRowContext(ctx, query, messageID, endpointID)
+	row := q.QueryRowContext(ctx, query, k.MessageID, k.EndpointID)
 
 	e, err := scanEndpointAfter(row, &d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType,
 		&d.Status, &d.Attempts, timeColumn{&d.NextAttemptAt}, &d.Reason, &d.Round, &d.RoundStart,
@@ -48,8 +83,20 @@ func (s *Store) LoadTarget(ctx context.Context, messageID, endpointID string) (m
 // of a round that is no longer current is stored, but leaves the delivery
 // as the newer round has it.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
+	return s.RecordAttempts(ctx, []messages.Record{{Attempt: a, Status: status, Reason: reason}})
+}
+
+// RecordAttempts stores the attempts of records and sets their deliveries'
+// states as [Store.RecordAttempt] does, all in one transaction.
+func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		return recordAttempt(ctx, tx, a, status, reason)
+		for _, r := range records {
+			if err := recordAttempt(ctx, tx, r.Attempt, r.Status, r.Reason); err != nil {
+				return err
+			}
+		}
+
+		return nil
 	})
 }
 

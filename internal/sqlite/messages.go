@@ -34,44 +34,98 @@ func (s *Store) WithEnqueue(enqueue Enqueuer) *Store {
 // [messages.ErrConflict] when the body differs. The store must have been
 // made by [Store.WithEnqueue].
 func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error) {
-	if s.enqueue == nil {
-		return messages.Published{}, errors.New("publish message: the store cannot enqueue jobs")
+	results, err := s.PublishMessages(ctx, []messages.Message{m})
+	if err != nil {
+		return messages.Published{}, err
 	}
 
-	var out messages.Published
+	return results[0].Published, results[0].Err
+}
+
+// PublishMessages publishes ms as [Store.PublishMessage] does, all in one
+// transaction: one commit whatever their number. A message of an unknown
+// tenant, or reusing an event id with another body, has its error in its
+// result; SQLite undoes only the statement that failed.
+func (s *Store) PublishMessages(ctx context.Context, ms []messages.Message) ([]messages.PublishResult, error) {
+	if s.enqueue == nil {
+		return nil, errors.New("publish messages: the store cannot enqueue jobs")
+	}
+
+	var results []messages.PublishResult
 
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+
+		results, err = s.publish(ctx, tx, ms)
+
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	return results, nil
+}
+
+// publish is [Store.PublishMessages] in tx.
+func (s *Store) publish(ctx context.Context, tx *sql.Tx, ms []messages.Message) ([]messages.PublishResult, error) {
+	var (
+		results   = make([]messages.PublishResult, len(ms))
+		endpoints = make(map[string][]candidate, 1) // by tenant
+		refs      []messages.Ref
+	)
+
+	for i, m := range ms {
 		inserted, err := insertMessage(ctx, tx, m)
+		if errors.Is(err, subscriptions.ErrTenantNotFound) {
+			results[i].Err = err
+			continue
+		}
+
 		if err != nil {
-			return err
+			return nil, err
 		}
 
 		if !inserted {
-			out, err = replay(ctx, tx, m)
-			return err
-		}
-
-		endpointIDs, err := matchingEndpoints(ctx, tx, m)
-		if err != nil {
-			return err
-		}
-
-		if len(endpointIDs) > 0 {
-			if err := insertDeliveries(ctx, tx, m, endpointIDs); err != nil {
-				return err
+			// An original published earlier in this batch has its
+			// deliveries in already.
+			results[i].Published, err = replay(ctx, tx, m)
+			if errors.Is(err, messages.ErrConflict) {
+				results[i].Err = err
+			} else if err != nil {
+				return nil, err
 			}
 
-			if err := s.enqueue.EnqueueDeliveries(ctx, tx, messages.Refs(m.ID, endpointIDs)); err != nil {
-				return fmt.Errorf("enqueue deliveries: %w", err)
+			continue
+		}
+
+		candidates, ok := endpoints[m.TenantID]
+		if !ok {
+			if candidates, err = tenantEndpoints(ctx, tx, m.TenantID); err != nil {
+				return nil, err
+			}
+
+			endpoints[m.TenantID] = candidates
+		}
+
+		ids := matching(candidates, m.EventType)
+		if len(ids) > 0 {
+			if err := insertDeliveries(ctx, tx, m, ids); err != nil {
+				return nil, err
 			}
 		}
 
-		out = messages.Published{Message: m, Endpoints: len(endpointIDs)}
+		refs = append(refs, messages.Refs(m.ID, ids)...)
+		results[i].Published = messages.Published{Message: m, Endpoints: len(ids)}
+	}
 
-		return nil
-	})
+	if len(refs) > 0 {
+		if err := s.enqueue.EnqueueDeliveries(ctx, tx, refs); err != nil {
+			return nil, fmt.Errorf("enqueue deliveries: %w", err)
+		}
+	}
 
-	return out, err
+	return results, nil
 }
 
 // insertMessage stores m and reports whether it did: it does not when m's
@@ -123,35 +177,41 @@ func replay(ctx context.Context, tx *sql.Tx, m messages.Message) (messages.Publi
 	return messages.Published{Message: orig, Endpoints: count, Replayed: true}, nil
 }
 
-// matchingEndpoints returns, in order of id, the enabled endpoints of m's
-// tenant whose filter matches m's event type.
-func matchingEndpoints(ctx context.Context, tx *sql.Tx, m messages.Message) ([]string, error) {
-	const query = "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND NOT disabled ORDER BY id"
+// candidate is an enabled endpoint that a message of its tenant may go to.
+type candidate struct {
+	id     string
+	filter []string
+}
 
-	type candidate struct {
-		id     string
-		filter []string
-	}
+// tenantEndpoints returns the tenant's enabled endpoints in order of id.
+func tenantEndpoints(ctx context.Context, tx *sql.Tx, tenantID string) ([]candidate, error) {
+	const query = "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND NOT disabled ORDER BY id"
 
 	candidates, err := queryAll(ctx, tx, func(row scanner) (candidate, error) {
 		var c candidate
 		err := row.Scan(&c.id, jsonColumn{&c.filter})
 
 		return c, err
-	}, query, m.TenantID)
+	}, query, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("find endpoints: %w", err)
 	}
 
+	return candidates, nil
+}
+
+// matching returns the ids of the candidates whose filter matches the
+// event type.
+func matching(candidates []candidate, eventType string) []string {
 	var ids []string
 
 	for _, c := range candidates {
-		if messages.Matches(c.filter, m.EventType) {
+		if messages.Matches(c.filter, eventType) {
 			ids = append(ids, c.id)
 		}
 	}
 
-	return ids, nil
+	return ids
 }
 
 // insertDeliveries stores a pending delivery of m to each endpoint, in one

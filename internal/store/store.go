@@ -63,11 +63,18 @@ type Endpoints interface {
 // then endpoint id, newest first; the window bounds the message id. It
 // returns [subscriptions.ErrTenantNotFound] when there is no such tenant.
 //
+// PublishMessages publishes several messages in one transaction, each as
+// PublishMessage does, and returns one result per message, in order. A
+// message refused on its own (an unknown tenant, a conflicting event id)
+// has its error in its result and does not hold the others back; an error
+// of the whole transaction is returned alone, and then nothing was stored.
+//
 // EndpointHealth reads the endpoint's breaker state and its newest
 // [messages.HealthWindow] attempts, or returns
 // [subscriptions.ErrEndpointNotFound].
 type Messages interface {
 	PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error)
+	PublishMessages(ctx context.Context, ms []messages.Message) ([]messages.PublishResult, error)
 	GetMessage(ctx context.Context, tenantID, id string) (messages.Message, []messages.Delivery, error)
 	ListMessageAttempts(
 		ctx context.Context, tenantID, messageID, before string, limit int,
@@ -82,9 +89,16 @@ type Messages interface {
 }
 
 // Deliveries is what the delivery worker reads and records.
+//
+// LoadTargets reads the targets of several deliveries at once; a delivery
+// that is gone (its message or endpoint was deleted) is missing from the
+// map. RecordAttempts stores several attempts and the states of their
+// deliveries in one transaction, as RecordAttempt does for one.
 type Deliveries interface {
 	LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error)
+	LoadTargets(ctx context.Context, keys []messages.DeliveryKey) (map[messages.DeliveryKey]messages.Target, error)
 	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
+	RecordAttempts(ctx context.Context, records []messages.Record) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
 	DisableEndpoint(ctx context.Context, endpointID, reason string) error

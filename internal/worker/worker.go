@@ -27,7 +27,7 @@ const (
 	// fetchCooldown and fetchPollInterval keep a busy queue draining fast
 	// and an idle one picking up retries soon after they are due. River's
 	// defaults (100ms and 1s) cap a queue at MaxWorkers jobs per 100ms.
-	fetchCooldown     = 2 * time.Millisecond
+	fetchCooldown     = 5 * time.Millisecond
 	fetchPollInterval = 50 * time.Millisecond
 
 	// rescueMargin is how long past its time limit a running job must be

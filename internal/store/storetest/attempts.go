@@ -14,6 +14,9 @@ import (
 	"github.com/heraldhq/herald/internal/subscriptions"
 )
 
+// gaveUp is the reason of the deliveries the tests give up.
+const gaveUp = "gave up after 1 attempts"
+
 var (
 	// epoch is the start of the attempts the tests make.
 	epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -199,7 +202,7 @@ func (s suite) recordAttemptFailed(t *testing.T) {
 
 	a := attemptAt(t, m.ID, e.ID, 0)
 	a.NextAttemptAt = time.Time{}
-	require.NoError(t, b.Store.RecordAttempt(t.Context(), a, messages.StatusFailed, "gave up after 1 attempts"))
+	require.NoError(t, b.Store.RecordAttempt(t.Context(), a, messages.StatusFailed, gaveUp))
 
 	require.Equal(t, messages.Delivery{
 		MessageID:  m.ID,
@@ -208,7 +211,7 @@ func (s suite) recordAttemptFailed(t *testing.T) {
 		EventType:  eventType,
 		Status:     messages.StatusFailed,
 		Attempts:   1,
-		Reason:     "gave up after 1 attempts",
+		Reason:     gaveUp,
 		UpdatedAt:  a.StartedAt.Add(a.Duration),
 	}, b.delivery(t, m.ID, e.ID))
 

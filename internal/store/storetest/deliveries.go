@@ -19,6 +19,8 @@ func (s suite) deliveries(t *testing.T) {
 
 	t.Run("load target", s.loadTarget)
 	t.Run("load target not found", s.loadTargetNotFound)
+	t.Run("load many targets at once", s.loadTargets)
+	t.Run("record many attempts at once", s.recordAttempts)
 	t.Run("record gone disables the endpoint", s.recordGone)
 	t.Run("record gone changes nothing when it fails", s.recordGoneAtomic)
 	t.Run("fail delivery only touches pending", s.failDelivery)
@@ -128,6 +130,102 @@ func (s suite) loadTargetNotFound(t *testing.T) {
 		_, err := b.Store.LoadTarget(t.Context(), unknownMessage, unknownEndpoint)
 		require.ErrorIs(t, err, messages.ErrNotFound)
 	})
+}
+
+// loadTargets loads in one call the deliveries of two messages to two
+// endpoints, one whose endpoint is gone, one that never existed and a key
+// asked for twice.
+func (s suite) loadTargets(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+
+	var (
+		first  = b.createEndpoint(t, acme)
+		second = b.addEndpoint(t, acme, subscriptions.EndpointParams{Headers: map[string]string{"X-N": "2"}})
+		gone   = b.createEndpoint(t, acme)
+		m1     = b.publish(t, newMessage(t, acme, eventType, "", `{"n": 1}`)).Message
+		m2     = b.publish(t, newMessage(t, acme, eventType, "", `{"n": 2}`)).Message
+	)
+
+	require.NoError(t, b.Store.DeleteEndpoint(t.Context(), acme, gone.ID))
+	b.record(t, attemptAt(t, m2.ID, second.ID, 0))
+
+	key := func(m messages.Message, e subscriptions.Endpoint) messages.DeliveryKey {
+		return messages.DeliveryKey{MessageID: m.ID, EndpointID: e.ID}
+	}
+
+	targets, err := b.Store.LoadTargets(t.Context(), []messages.DeliveryKey{
+		key(m1, first), key(m2, second), key(m1, gone),
+		{MessageID: unknownMessage, EndpointID: unknownEndpoint},
+		key(m1, first),
+	})
+	require.NoError(t, err)
+	require.Len(t, targets, 2)
+
+	requireTarget(t, messages.Target{
+		Delivery: messages.Delivery{MessageID: m1.ID, EndpointID: first.ID, Status: messages.StatusPending},
+		Payload:  m1.Payload,
+		Endpoint: first,
+	}, targets[key(m1, first)])
+	requireTarget(t, messages.Target{
+		Delivery: messages.Delivery{
+			MessageID: m2.ID, EndpointID: second.ID, Status: messages.StatusPending, Attempts: 1,
+		},
+		Payload:  m2.Payload,
+		Endpoint: second,
+	}, targets[key(m2, second)])
+
+	targets, err = b.Store.LoadTargets(t.Context(), nil)
+	require.NoError(t, err)
+	require.Empty(t, targets)
+}
+
+// recordAttempts records in one call the attempts of three deliveries:
+// one succeeds, one is given up, one will be tried again.
+func (s suite) recordAttempts(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+
+	var (
+		e        = b.createEndpoint(t, acme)
+		msgs     = []messages.Message{b.message(t), b.message(t), b.message(t)}
+		ok       = succeeded(attemptAt(t, msgs[0].ID, e.ID, 0))
+		failed   = attemptAt(t, msgs[1].ID, e.ID, 1)
+		retrying = attemptAt(t, msgs[2].ID, e.ID, 2)
+	)
+
+	failed.NextAttemptAt = time.Time{}
+
+	err := b.Store.RecordAttempts(t.Context(), []messages.Record{
+		{Attempt: ok, Status: messages.StatusSucceeded},
+		{Attempt: failed, Status: messages.StatusFailed, Reason: gaveUp},
+		{Attempt: retrying, Status: messages.StatusPending},
+	})
+	require.NoError(t, err)
+
+	for i, want := range []struct {
+		attempt messages.Attempt
+		status  messages.Status
+		reason  string
+	}{
+		{ok, messages.StatusSucceeded, ""},
+		{failed, messages.StatusFailed, gaveUp},
+		{retrying, messages.StatusPending, ""},
+	} {
+		d := b.delivery(t, msgs[i].ID, e.ID)
+		require.Equal(t, want.status, d.Status, "delivery %d", i)
+		require.Equal(t, want.reason, d.Reason, "delivery %d", i)
+		require.Equal(t, 1, d.Attempts, "delivery %d", i)
+		require.True(t, want.attempt.NextAttemptAt.Equal(d.NextAttemptAt), "delivery %d", i)
+
+		got, err := b.Store.ListMessageAttempts(t.Context(), acme, msgs[i].ID, "", 10)
+		require.NoError(t, err)
+		require.Equal(t, []messages.Attempt{want.attempt}, got)
+	}
 }
 
 // goneAt returns the attempt of the delivery started n seconds after epoch

@@ -61,6 +61,8 @@ func (s suite) messages(t *testing.T) {
 	t.Run("concurrent publishes of one event id create one", s.publishMessageConcurrently)
 	t.Run("publish while endpoints are deleted", s.publishMessageWhileDeleting)
 	t.Run("publish for unknown tenant", s.publishMessageUnknownTenant)
+	t.Run("publish many at once", s.publishMessages)
+	t.Run("publish many stores nothing when enqueue fails", s.publishMessagesEnqueueFails)
 	t.Run("get with deliveries", s.getMessage)
 	t.Run("get unknown", s.getMessageNotFound)
 	t.Run("payload bytes kept exactly", s.messagePayloadExact)
@@ -352,6 +354,100 @@ func (s suite) publishMessageUnknownTenant(t *testing.T) {
 	}
 
 	require.Empty(t, b.Enqueued())
+}
+
+// publishMessages publishes in one call messages of two tenants, one of
+// an unknown tenant, a replay and a conflict of an earlier event id, and
+// a replay and a conflict of an event id first used in the same call.
+func (s suite) publishMessages(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+	b.putTenant(t, other)
+
+	var (
+		acmeAll  = b.createEndpoint(t, acme)
+		acmeRefs = b.addEndpoint(t, acme, subscriptions.EndpointParams{EventTypes: []string{"refund.*"}})
+		otherAll = b.createEndpoint(t, other)
+		earlier  = b.publish(t, newMessage(t, acme, eventType, "evt-old", `{"n": 0}`)).Message
+		batch    = []messages.Message{
+			newMessage(t, acme, eventType, "", `{"n": 1}`),
+			newMessage(t, other, "refund.paid", "evt-new", `{"n": 2}`),
+			newMessage(t, unknown, eventType, "", `{"n": 3}`),
+			newMessage(t, acme, eventType, "evt-old", `{"n": 0}`),
+			newMessage(t, acme, eventType, "evt-old", `{"n": 4}`),
+			newMessage(t, other, "refund.paid", "evt-new", `{"n": 2}`),
+			newMessage(t, other, "refund.paid", "evt-new", `{"n": 5}`),
+			newMessage(t, acme, "refund.paid", "", `{"n": 6}`),
+		}
+	)
+
+	results, err := b.Store.PublishMessages(t.Context(), batch)
+	require.NoError(t, err)
+
+	want := []messages.PublishResult{
+		{Published: messages.Published{Message: batch[0], Endpoints: 1}},
+		{Published: messages.Published{Message: batch[1], Endpoints: 1}},
+		{Err: subscriptions.ErrTenantNotFound},
+		{Published: messages.Published{Message: earlier, Endpoints: 1, Replayed: true}},
+		{Err: messages.ErrConflict},
+		{Published: messages.Published{Message: batch[1], Endpoints: 1, Replayed: true}},
+		{Err: messages.ErrConflict},
+		{Published: messages.Published{Message: batch[7], Endpoints: 2}},
+	}
+	require.Len(t, results, len(want))
+
+	for i := range want {
+		require.ErrorIs(t, results[i].Err, want[i].Err, "message %d", i)
+		require.Equal(t, want[i].Published, results[i].Published, "message %d", i)
+	}
+
+	// The batch queues its jobs in one call, after the earlier publish's.
+	enqueued := b.Enqueued()
+	require.Len(t, enqueued, 2)
+	require.ElementsMatch(t, []messages.Ref{
+		{MessageID: batch[0].ID, EndpointID: acmeAll.ID},
+		{MessageID: batch[1].ID, EndpointID: otherAll.ID},
+		{MessageID: batch[7].ID, EndpointID: acmeAll.ID},
+		{MessageID: batch[7].ID, EndpointID: acmeRefs.ID},
+	}, enqueued[1].Refs)
+
+	for _, i := range []int{0, 1, 7} {
+		got, deliveries, err := b.Store.GetMessage(t.Context(), batch[i].TenantID, batch[i].ID)
+		require.NoError(t, err)
+		require.Equal(t, batch[i], got)
+		require.Len(t, deliveries, want[i].Published.Endpoints)
+	}
+
+	for _, i := range []int{2, 3, 4, 5, 6} {
+		_, _, err := b.Store.GetMessage(t.Context(), batch[i].TenantID, batch[i].ID)
+		require.ErrorIs(t, err, messages.ErrNotFound, "message %d", i)
+	}
+}
+
+// publishMessagesEnqueueFails fails the jobs of a batch: none of its
+// messages is stored.
+func (s suite) publishMessagesEnqueueFails(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+	b.createEndpoint(t, acme)
+	b.FailEnqueue(true)
+
+	batch := []messages.Message{
+		newMessage(t, acme, eventType, "", `{"n": 1}`),
+		newMessage(t, acme, eventType, eventID, `{"n": 2}`),
+	}
+
+	_, err := b.Store.PublishMessages(t.Context(), batch)
+	require.ErrorIs(t, err, ErrEnqueue)
+
+	for _, m := range batch {
+		_, _, err := b.Store.GetMessage(t.Context(), acme, m.ID)
+		require.ErrorIs(t, err, messages.ErrNotFound)
+	}
 }
 
 func (s suite) getMessage(t *testing.T) {

@@ -57,7 +57,7 @@ func (b *bundle) fail(t *testing.T, messageID, endpointID string) {
 
 	a := attemptAt(t, messageID, endpointID, 0)
 	a.NextAttemptAt = time.Time{}
-	require.NoError(t, b.Store.RecordAttempt(t.Context(), a, messages.StatusFailed, "gave up after 1 attempts"))
+	require.NoError(t, b.Store.RecordAttempt(t.Context(), a, messages.StatusFailed, gaveUp))
 }
 
 // key returns the place of the delivery of m to e in a listing.
