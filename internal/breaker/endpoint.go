@@ -17,6 +17,11 @@ type endpoint struct {
 	// its capacity is the most attempts in flight.
 	slots chan struct{}
 
+	// lastRelease is when an attempt last ended, in Unix nanoseconds; it
+	// starts as the endpoint's creation. An endpoint whose attempts end
+	// often is worth waiting for.
+	lastRelease atomic.Int64
+
 	// openedAt is when cb last opened; nil until it first does. It is
 	// written under cb's lock and read outside it.
 	openedAt atomic.Pointer[time.Time]
@@ -28,6 +33,7 @@ type endpoint struct {
 // newEndpoint returns the guards for the endpoint id, closed and idle.
 func newEndpoint(id string, s Settings) *endpoint {
 	e := &endpoint{notify: s.OnStateChange, slots: make(chan struct{}, s.MaxInFlight)}
+	e.lastRelease.Store(time.Now().UnixNano())
 	e.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        id,
 		MaxRequests: s.Probes,
@@ -69,20 +75,32 @@ func (e *endpoint) untilHalfOpen(cooldown time.Duration) time.Duration {
 	return cooldown - time.Since(*opened)
 }
 
-// reserve takes one of the in-flight slots, waiting up to wait for one to
-// free, and reports whether it got one. It gives up early when ctx is
-// done.
-func (e *endpoint) reserve(ctx context.Context, wait time.Duration) bool {
+// tryReserve takes one of the in-flight slots if one is free, and reports
+// whether it did.
+func (e *endpoint) tryReserve() bool {
 	select {
 	case e.slots <- struct{}{}:
 		return true
 	default:
-	}
-
-	if wait <= 0 {
 		return false
 	}
+}
 
+// progressing reports whether an attempt of the endpoint ended within the
+// last window: one that answers fast frees a slot every few milliseconds,
+// while one that hangs holds all of them until they time out.
+func (e *endpoint) progressing(window time.Duration) bool {
+	return e.sinceRelease() < window
+}
+
+// sinceRelease returns how long ago an attempt of the endpoint last ended.
+func (e *endpoint) sinceRelease() time.Duration {
+	return time.Since(time.Unix(0, e.lastRelease.Load()))
+}
+
+// waitReserve waits up to wait for a slot to free and takes it, and reports
+// whether it did. It gives up early when ctx is done.
+func (e *endpoint) waitReserve(ctx context.Context, wait time.Duration) bool {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 
@@ -94,6 +112,12 @@ func (e *endpoint) reserve(ctx context.Context, wait time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// free gives back a slot taken by tryReserve or waitReserve.
+func (e *endpoint) free() {
+	e.lastRelease.Store(time.Now().UnixNano())
+	<-e.slots
 }
 
 // inFlight returns how many attempts hold a slot.
@@ -120,6 +144,6 @@ func (e *endpoint) release(done func(error)) func(success bool) {
 			done(errFailed)
 		}
 
-		<-e.slots
+		e.free()
 	}
 }

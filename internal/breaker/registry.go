@@ -44,8 +44,12 @@ func NewRegistry(s Settings) *Registry {
 // Until then the attempt holds one of the endpoint's in-flight slots and,
 // while half-open, one of its probes. Only the first call of release counts.
 // Outcomes of attempts that began before the breaker last changed state are
-// ignored. When every slot is taken, Acquire waits up to SlotWait for one;
-// a probe allowed while half-open waits with it.
+// ignored.
+//
+// When every slot is taken, Acquire waits up to SlotWait for one, but only
+// while the endpoint is making progress: an attempt of it ended within the
+// last SlotWait. The attempts of an endpoint that hangs are refused at once
+// instead of holding their workers.
 //
 // Otherwise Acquire returns a nil release, an error and how long to wait
 // before asking again:
@@ -55,9 +59,10 @@ func NewRegistry(s Settings) *Registry {
 //   - [ErrOpen] while half-open with every probe taken, with a wait drawn at
 //     random from that minimum up to Cooldown, so that queued jobs neither
 //     poll while a probe is out nor all return together once it is back;
-//   - [ErrBusy] when the endpoint has had MaxInFlight requests in flight for
-//     all of SlotWait, or ctx ended the wait, with BusyWait plus up to a
-//     fifth more at random, so that waiting jobs do not wake together.
+//   - [ErrBusy] when the endpoint has MaxInFlight requests in flight and
+//     none ended within SlotWait, or the wait ran out, or ctx ended it, with
+//     BusyWait plus up to a fifth more at random, so that waiting jobs do
+//     not wake together.
 //
 // A refused breaker wins over a full endpoint: while open, Acquire returns
 // ErrOpen at once whatever is in flight.
@@ -71,12 +76,44 @@ func (r *Registry) Acquire(
 		return nil, r.openWait(e, err), ErrOpen
 	}
 
-	if !e.reserve(ctx, r.settings.SlotWait) {
-		done(errNotSent)
-		return nil, r.busyWait(), ErrBusy
+	if e.tryReserve() {
+		return e.release(done), 0, nil
+	}
+
+	// Every slot is taken. The attempt hands its leave from the breaker
+	// back while it waits, so that it holds no probe meanwhile, and asks
+	// again once it has a slot, so that it is not sent to an endpoint whose
+	// breaker opened while it waited.
+	done(errNotSent)
+
+	if !e.progressing(r.settings.SlotWait) || !e.waitReserve(ctx, r.settings.SlotWait) {
+		return nil, r.busyWait(e), ErrBusy
+	}
+
+	if done, err = e.cb.Allow(); err != nil {
+		e.free()
+		return nil, r.openWait(e, err), ErrOpen
 	}
 
 	return e.release(done), 0, nil
+}
+
+// Open reports whether the endpoint's breaker is open, and if so how long
+// to wait before asking again, as [Registry.Acquire] would say. It takes
+// nothing, so a job can ask it before doing any work for an attempt that
+// would be refused.
+func (r *Registry) Open(endpointID string) (time.Duration, bool) {
+	v, ok := r.endpoints.Load(endpointID)
+	if !ok {
+		return 0, false
+	}
+
+	e, _ := v.(*endpoint)
+	if e.cb.State() != gobreaker.StateOpen {
+		return 0, false
+	}
+
+	return r.openWait(e, gobreaker.ErrOpenState), true
 }
 
 // State returns the state of the endpoint's breaker, "closed", "open" or
@@ -122,9 +159,15 @@ func (r *Registry) openWait(e *endpoint, err error) time.Duration {
 	return max(e.untilHalfOpen(r.settings.Cooldown), r.openFloor)
 }
 
-// busyWait returns how long to wait when an endpoint is busy.
-func (r *Registry) busyWait() time.Duration {
-	return jitter(r.settings.BusyWait, r.settings.BusyWait+r.settings.BusyWait/5)
+// busyWait returns how long to wait when endpoint e is busy: BusyWait, or
+// as long as none of its attempts has ended when that is longer, up to
+// Cooldown. An endpoint that has held every slot for a second will likely
+// hold them for another, so its jobs ask again less often the longer it
+// hangs.
+func (r *Registry) busyWait(e *endpoint) time.Duration {
+	wait := min(max(r.settings.BusyWait, e.sinceRelease()), max(r.settings.BusyWait, r.settings.Cooldown))
+
+	return jitter(wait, wait+wait/5)
 }
 
 // jitter returns a random duration from lo up to hi, or lo if hi is not

@@ -250,6 +250,23 @@ func TestBusyWaitEnds(t *testing.T) {
 		require.ErrorIs(t, err, ErrBusy)
 	})
 
+	t.Run("at once when the endpoint makes no progress", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: time.Hour})
+		defer acquire(t, r, "ep")(true)
+
+		// Nothing has ended for longer than SlotWait.
+		r.endpoint("ep").lastRelease.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+
+		_, _, err := r.Acquire(ctx, "ep")
+		require.ErrorIs(t, err, ErrBusy)
+		require.NoError(t, ctx.Err())
+	})
+
 	t.Run("at once without SlotWait", func(t *testing.T) {
 		t.Parallel()
 
@@ -264,6 +281,52 @@ func TestBusyWaitEnds(t *testing.T) {
 		require.ErrorIs(t, err, ErrBusy)
 		require.NoError(t, ctx.Err())
 	})
+}
+
+func TestBusyWaitGrowsWhileEndpointHangs(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		stalled time.Duration
+		least   time.Duration
+		most    time.Duration
+	}{
+		{name: "stalled 10s", stalled: 10 * time.Second, least: 10 * time.Second, most: 13 * time.Second},
+		{name: "stalled past the cooldown", stalled: 2 * time.Hour, least: time.Minute, most: 72 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			r := NewRegistry(Settings{MaxInFlight: 1, Cooldown: time.Minute, BusyWait: 100 * time.Millisecond})
+			defer acquire(t, r, "ep")(true)
+
+			r.endpoint("ep").lastRelease.Store(time.Now().Add(-tt.stalled).UnixNano())
+
+			_, wait, err := r.Acquire(t.Context(), "ep")
+			require.ErrorIs(t, err, ErrBusy)
+			require.GreaterOrEqual(t, wait, tt.least)
+			require.LessOrEqual(t, wait, tt.most)
+		})
+	}
+}
+
+func TestBusyWaitAsksBreakerAgain(t *testing.T) {
+	t.Parallel()
+
+	r := NewRegistry(Settings{Failures: 1, Cooldown: time.Minute, MaxInFlight: 1, SlotWait: time.Minute})
+	held := acquire(t, r, "ep")
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		held(false) // opens the breaker as it frees the slot
+	}()
+
+	// Whether it waited for the slot or came after, the attempt is refused
+	// by the breaker that opened, and leaves the slot free.
+	requireOpen(t, r, "ep")
+	require.Zero(t, inFlight(r, "ep"))
 }
 
 func TestBusyDoesNotCountAsFailure(t *testing.T) {
@@ -312,6 +375,25 @@ func TestBusyDoesNotSpendProbe(t *testing.T) {
 	probe(true)
 	second(true)
 	require.Equal(t, "closed", r.State("ep"))
+}
+
+func TestOpen(t *testing.T) {
+	t.Parallel()
+
+	r := NewRegistry(Settings{Failures: 1, Cooldown: time.Minute})
+
+	_, open := r.Open("unknown")
+	require.False(t, open)
+
+	acquire(t, r, "ep")(true)
+	_, open = r.Open("ep")
+	require.False(t, open)
+
+	fail(t, r, "ep", 1)
+	wait, open := r.Open("ep")
+	require.True(t, open)
+	require.Positive(t, wait)
+	require.LessOrEqual(t, wait, time.Minute)
 }
 
 func TestOpenWinsOverBusy(t *testing.T) {

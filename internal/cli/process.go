@@ -29,6 +29,8 @@ type process struct {
 // start connects to the database cfg names and, unless told not to,
 // applies the migrations. name is the command, for the logs.
 func (e env) start(ctx context.Context, name string, cfg config.Config) (*process, error) {
+	tuneGC(e.environ)
+
 	p := &process{env: e, cfg: cfg, logger: newLogger(cfg.LogFormat, cfg.LogLevel, e.stderr)}
 	p.logger.InfoContext(ctx, "herald starting", slog.String("command", name), slog.Any("config", cfg))
 

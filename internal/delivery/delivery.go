@@ -181,6 +181,11 @@ func (w *Worker) giveUp(ctx context.Context, job *river.Job[Args], err error) {
 
 // work is [Worker.Work] but for giving up after the last run.
 func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
+	// An open breaker would refuse the attempt: wait without loading.
+	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
+		return river.JobSnooze(wait)
+	}
+
 	t, err := w.load(ctx, job.Args.MessageID, job.Args.EndpointID)
 	if errors.Is(err, messages.ErrNotFound) {
 		return nil // the message or the endpoint was deleted

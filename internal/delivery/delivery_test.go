@@ -663,6 +663,12 @@ func TestWorkBreakerOpen(t *testing.T) {
 	d := b.state(t, tg)
 	require.Equal(t, messages.StatusPending, d.Status)
 	require.Zero(t, d.Attempts)
+
+	// The job waits before it reads the database: even one whose delivery
+	// is gone waits, where a load would have ended it.
+	gone := target{endpoint: tg.endpoint}
+	gone.message.ID = "msg_01jbq6q6ffe5x9qf2a8n1c3m4z"
+	requireSnooze(t, w.Work(t.Context(), gone.job()), time.Minute, time.Minute-100*time.Millisecond)
 }
 
 func TestWorkOpensBreaker(t *testing.T) {
