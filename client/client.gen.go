@@ -839,7 +839,11 @@ type ClientInterface interface {
 	// state, of one event type, to one endpoint, or of messages created
 	// within a time window. Support's way to find what failed:
 	// `status=failed`. The order is stable while messages are published:
-	// paging with `cursor` neither repeats nor skips a delivery.
+	// paging with `cursor` never repeats a delivery, but may miss one
+	// whose message was still being published when its page was read (a
+	// message's id comes from when its publish began, and concurrent
+	// publishes commit together, within a few milliseconds). List its
+	// window again to see it.
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
 	ListDeliveries(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -886,7 +890,10 @@ type ClientInterface interface {
 	// Changes the fields present in the body and leaves the others as they
 	// are. An empty `event_types` list means all event types; an empty
 	// `headers` object removes every custom header. Enabling an endpoint
-	// clears its disabled reason.
+	// clears its disabled reason. After re-enabling a disabled endpoint,
+	// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+	// `last_success_at` of its `GET .../health` re-queues the deliveries
+	// that failed while it was down.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -898,7 +905,10 @@ type ClientInterface interface {
 	// Changes the fields present in the body and leaves the others as they
 	// are. An empty `event_types` list means all event types; an empty
 	// `headers` object removes every custom header. Enabling an endpoint
-	// clears its disabled reason.
+	// clears its disabled reason. After re-enabling a disabled endpoint,
+	// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+	// `last_success_at` of its `GET .../health` re-queues the deliveries
+	// that failed while it was down.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -909,8 +919,11 @@ type ClientInterface interface {
 	//
 	// Every HTTP try sent to the endpoint, newest first, optionally only
 	// those that failed or succeeded, of one event type, or started within
-	// a time window. The order is stable while new attempts are recorded:
-	// paging with `cursor` neither repeats nor skips an attempt.
+	// a time window. Paging with `cursor` never repeats an attempt, but
+	// may miss one: an attempt's id comes from when it started, and the
+	// attempt is stored when it finishes, so one still running when the
+	// page its id belongs on is read misses that page and the older ones.
+	// List its window again once it has finished to see it.
 	//
 	// Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
 	ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -943,10 +956,10 @@ type ClientInterface interface {
 	// Each delivery queued is recorded on its message, in its `replays`,
 	// with the fingerprint of the API key used.
 	//
-	// A disabled endpoint answers 409. After enabling again an endpoint
-	// that was disabled, recover what failed meanwhile with `since` set
-	// to its last success, the `last_success_at` of
-	// `GET .../endpoints/{endpoint_id}/health`.
+	// A disabled endpoint answers 409, with why it was disabled in
+	// `detail`. After enabling again an endpoint that was disabled,
+	// recover what failed meanwhile with `since` set to its last success,
+	// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -970,10 +983,10 @@ type ClientInterface interface {
 	// Each delivery queued is recorded on its message, in its `replays`,
 	// with the fingerprint of the API key used.
 	//
-	// A disabled endpoint answers 409. After enabling again an endpoint
-	// that was disabled, recover what failed meanwhile with `since` set
-	// to its last success, the `last_success_at` of
-	// `GET .../endpoints/{endpoint_id}/health`.
+	// A disabled endpoint answers 409, with why it was disabled in
+	// `detail`. After enabling again an endpoint that was disabled,
+	// recover what failed meanwhile with `since` set to its last success,
+	// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1083,7 +1096,8 @@ type ClientInterface interface {
 	//
 	// Takes no body (an empty JSON object is accepted too). The resend is
 	// recorded on the message, in its `replays`, with the fingerprint of
-	// the API key used. A disabled endpoint answers 409: enable it first.
+	// the API key used. A disabled endpoint answers 409, with why it was
+	// disabled in `detail`: enable it first.
 	//
 	// Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
 	ResendMessage(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1219,7 +1233,11 @@ func (c *Client) PutTenant(ctx context.Context, tenantId TenantID, body PutTenan
 // state, of one event type, to one endpoint, or of messages created
 // within a time window. Support's way to find what failed:
 // `status=failed`. The order is stable while messages are published:
-// paging with `cursor` neither repeats nor skips a delivery.
+// paging with `cursor` never repeats a delivery, but may miss one
+// whose message was still being published when its page was read (a
+// message's id comes from when its publish began, and concurrent
+// publishes commit together, within a few milliseconds). List its
+// window again to see it.
 //
 // Corresponds with GET /v1/tenants/{tenant_id}/deliveries (the `ListDeliveries` operationId).
 func (c *Client) ListDeliveries(ctx context.Context, tenantId TenantID, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1326,7 +1344,10 @@ func (c *Client) GetEndpoint(ctx context.Context, tenantId TenantID, endpointId 
 // Changes the fields present in the body and leaves the others as they
 // are. An empty `event_types` list means all event types; an empty
 // `headers` object removes every custom header. Enabling an endpoint
-// clears its disabled reason.
+// clears its disabled reason. After re-enabling a disabled endpoint,
+// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+// `last_success_at` of its `GET .../health` re-queues the deliveries
+// that failed while it was down.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1348,7 +1369,10 @@ func (c *Client) UpdateEndpointWithBody(ctx context.Context, tenantId TenantID, 
 // Changes the fields present in the body and leaves the others as they
 // are. An empty `event_types` list means all event types; an empty
 // `headers` object removes every custom header. Enabling an endpoint
-// clears its disabled reason.
+// clears its disabled reason. After re-enabling a disabled endpoint,
+// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+// `last_success_at` of its `GET .../health` re-queues the deliveries
+// that failed while it was down.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1369,8 +1393,11 @@ func (c *Client) UpdateEndpoint(ctx context.Context, tenantId TenantID, endpoint
 //
 // Every HTTP try sent to the endpoint, newest first, optionally only
 // those that failed or succeeded, of one event type, or started within
-// a time window. The order is stable while new attempts are recorded:
-// paging with `cursor` neither repeats nor skips an attempt.
+// a time window. Paging with `cursor` never repeats an attempt, but
+// may miss one: an attempt's id comes from when it started, and the
+// attempt is stored when it finishes, so one still running when the
+// page its id belongs on is read misses that page and the older ones.
+// List its window again once it has finished to see it.
 //
 // Corresponds with GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/attempts (the `ListEndpointAttempts` operationId).
 func (c *Client) ListEndpointAttempts(ctx context.Context, tenantId TenantID, endpointId EndpointID, params *ListEndpointAttemptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1423,10 +1450,10 @@ func (c *Client) GetEndpointHealth(ctx context.Context, tenantId TenantID, endpo
 // Each delivery queued is recorded on its message, in its `replays`,
 // with the fingerprint of the API key used.
 //
-// A disabled endpoint answers 409. After enabling again an endpoint
-// that was disabled, recover what failed meanwhile with `since` set
-// to its last success, the `last_success_at` of
-// `GET .../endpoints/{endpoint_id}/health`.
+// A disabled endpoint answers 409, with why it was disabled in
+// `detail`. After enabling again an endpoint that was disabled,
+// recover what failed meanwhile with `since` set to its last success,
+// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1460,10 +1487,10 @@ func (c *Client) RecoverEndpointWithBody(ctx context.Context, tenantId TenantID,
 // Each delivery queued is recorded on its message, in its `replays`,
 // with the fingerprint of the API key used.
 //
-// A disabled endpoint answers 409. After enabling again an endpoint
-// that was disabled, recover what failed meanwhile with `since` set
-// to its last success, the `last_success_at` of
-// `GET .../endpoints/{endpoint_id}/health`.
+// A disabled endpoint answers 409, with why it was disabled in
+// `detail`. After enabling again an endpoint that was disabled,
+// recover what failed meanwhile with `since` set to its last success,
+// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1673,7 +1700,8 @@ func (c *Client) ListMessageAttempts(ctx context.Context, tenantId TenantID, mes
 //
 // Takes no body (an empty JSON object is accepted too). The resend is
 // recorded on the message, in its `replays`, with the fingerprint of
-// the API key used. A disabled endpoint answers 409: enable it first.
+// the API key used. A disabled endpoint answers 409, with why it was
+// disabled in `detail`: enable it first.
 //
 // Corresponds with POST /v1/tenants/{tenant_id}/messages/{message_id}/endpoints/{endpoint_id}/resend (the `ResendMessage` operationId).
 func (c *Client) ResendMessage(ctx context.Context, tenantId TenantID, messageId MessageID, endpointId EndpointID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3088,7 +3116,11 @@ type ClientWithResponsesInterface interface {
 	// state, of one event type, to one endpoint, or of messages created
 	// within a time window. Support's way to find what failed:
 	// `status=failed`. The order is stable while messages are published:
-	// paging with `cursor` neither repeats nor skips a delivery.
+	// paging with `cursor` never repeats a delivery, but may miss one
+	// whose message was still being published when its page was read (a
+	// message's id comes from when its publish began, and concurrent
+	// publishes commit together, within a few milliseconds). List its
+	// window again to see it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3143,7 +3175,10 @@ type ClientWithResponsesInterface interface {
 	// Changes the fields present in the body and leaves the others as they
 	// are. An empty `event_types` list means all event types; an empty
 	// `headers` object removes every custom header. Enabling an endpoint
-	// clears its disabled reason.
+	// clears its disabled reason. After re-enabling a disabled endpoint,
+	// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+	// `last_success_at` of its `GET .../health` re-queues the deliveries
+	// that failed while it was down.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3155,7 +3190,10 @@ type ClientWithResponsesInterface interface {
 	// Changes the fields present in the body and leaves the others as they
 	// are. An empty `event_types` list means all event types; an empty
 	// `headers` object removes every custom header. Enabling an endpoint
-	// clears its disabled reason.
+	// clears its disabled reason. After re-enabling a disabled endpoint,
+	// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+	// `last_success_at` of its `GET .../health` re-queues the deliveries
+	// that failed while it was down.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3166,8 +3204,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every HTTP try sent to the endpoint, newest first, optionally only
 	// those that failed or succeeded, of one event type, or started within
-	// a time window. The order is stable while new attempts are recorded:
-	// paging with `cursor` neither repeats nor skips an attempt.
+	// a time window. Paging with `cursor` never repeats an attempt, but
+	// may miss one: an attempt's id comes from when it started, and the
+	// attempt is stored when it finishes, so one still running when the
+	// page its id belongs on is read misses that page and the older ones.
+	// List its window again once it has finished to see it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3204,10 +3245,10 @@ type ClientWithResponsesInterface interface {
 	// Each delivery queued is recorded on its message, in its `replays`,
 	// with the fingerprint of the API key used.
 	//
-	// A disabled endpoint answers 409. After enabling again an endpoint
-	// that was disabled, recover what failed meanwhile with `since` set
-	// to its last success, the `last_success_at` of
-	// `GET .../endpoints/{endpoint_id}/health`.
+	// A disabled endpoint answers 409, with why it was disabled in
+	// `detail`. After enabling again an endpoint that was disabled,
+	// recover what failed meanwhile with `since` set to its last success,
+	// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3231,10 +3272,10 @@ type ClientWithResponsesInterface interface {
 	// Each delivery queued is recorded on its message, in its `replays`,
 	// with the fingerprint of the API key used.
 	//
-	// A disabled endpoint answers 409. After enabling again an endpoint
-	// that was disabled, recover what failed meanwhile with `since` set
-	// to its last success, the `last_success_at` of
-	// `GET .../endpoints/{endpoint_id}/health`.
+	// A disabled endpoint answers 409, with why it was disabled in
+	// `detail`. After enabling again an endpoint that was disabled,
+	// recover what failed meanwhile with `since` set to its last success,
+	// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3354,7 +3395,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes no body (an empty JSON object is accepted too). The resend is
 	// recorded on the message, in its `replays`, with the fingerprint of
-	// the API key used. A disabled endpoint answers 409: enable it first.
+	// the API key used. A disabled endpoint answers 409, with why it was
+	// disabled in `detail`: enable it first.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5019,7 +5061,11 @@ func (c *ClientWithResponses) PutTenantWithResponse(ctx context.Context, tenantI
 // state, of one event type, to one endpoint, or of messages created
 // within a time window. Support's way to find what failed:
 // `status=failed`. The order is stable while messages are published:
-// paging with `cursor` neither repeats nor skips a delivery.
+// paging with `cursor` never repeats a delivery, but may miss one
+// whose message was still being published when its page was read (a
+// message's id comes from when its publish began, and concurrent
+// publishes commit together, within a few milliseconds). List its
+// window again to see it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5110,7 +5156,10 @@ func (c *ClientWithResponses) GetEndpointWithResponse(ctx context.Context, tenan
 // Changes the fields present in the body and leaves the others as they
 // are. An empty `event_types` list means all event types; an empty
 // `headers` object removes every custom header. Enabling an endpoint
-// clears its disabled reason.
+// clears its disabled reason. After re-enabling a disabled endpoint,
+// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+// `last_success_at` of its `GET .../health` re-queues the deliveries
+// that failed while it was down.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5128,7 +5177,10 @@ func (c *ClientWithResponses) UpdateEndpointWithBodyWithResponse(ctx context.Con
 // Changes the fields present in the body and leaves the others as they
 // are. An empty `event_types` list means all event types; an empty
 // `headers` object removes every custom header. Enabling an endpoint
-// clears its disabled reason.
+// clears its disabled reason. After re-enabling a disabled endpoint,
+// `POST .../endpoints/{endpoint_id}/recover` with `since` set to the
+// `last_success_at` of its `GET .../health` re-queues the deliveries
+// that failed while it was down.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5145,8 +5197,11 @@ func (c *ClientWithResponses) UpdateEndpointWithResponse(ctx context.Context, te
 //
 // Every HTTP try sent to the endpoint, newest first, optionally only
 // those that failed or succeeded, of one event type, or started within
-// a time window. The order is stable while new attempts are recorded:
-// paging with `cursor` neither repeats nor skips an attempt.
+// a time window. Paging with `cursor` never repeats an attempt, but
+// may miss one: an attempt's id comes from when it started, and the
+// attempt is stored when it finishes, so one still running when the
+// page its id belongs on is read misses that page and the older ones.
+// List its window again once it has finished to see it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5195,10 +5250,10 @@ func (c *ClientWithResponses) GetEndpointHealthWithResponse(ctx context.Context,
 // Each delivery queued is recorded on its message, in its `replays`,
 // with the fingerprint of the API key used.
 //
-// A disabled endpoint answers 409. After enabling again an endpoint
-// that was disabled, recover what failed meanwhile with `since` set
-// to its last success, the `last_success_at` of
-// `GET .../endpoints/{endpoint_id}/health`.
+// A disabled endpoint answers 409, with why it was disabled in
+// `detail`. After enabling again an endpoint that was disabled,
+// recover what failed meanwhile with `since` set to its last success,
+// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5228,10 +5283,10 @@ func (c *ClientWithResponses) RecoverEndpointWithBodyWithResponse(ctx context.Co
 // Each delivery queued is recorded on its message, in its `replays`,
 // with the fingerprint of the API key used.
 //
-// A disabled endpoint answers 409. After enabling again an endpoint
-// that was disabled, recover what failed meanwhile with `since` set
-// to its last success, the `last_success_at` of
-// `GET .../endpoints/{endpoint_id}/health`.
+// A disabled endpoint answers 409, with why it was disabled in
+// `detail`. After enabling again an endpoint that was disabled,
+// recover what failed meanwhile with `since` set to its last success,
+// the `last_success_at` of `GET .../endpoints/{endpoint_id}/health`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5411,7 +5466,8 @@ func (c *ClientWithResponses) ListMessageAttemptsWithResponse(ctx context.Contex
 //
 // Takes no body (an empty JSON object is accepted too). The resend is
 // recorded on the message, in its `replays`, with the fingerprint of
-// the API key used. A disabled endpoint answers 409: enable it first.
+// the API key used. A disabled endpoint answers 409, with why it was
+// disabled in `detail`: enable it first.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -243,16 +243,17 @@ func TestSupportDisabledAndDeletedEndpoints(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, disable.StatusCode(), string(disable.Body))
 
-		// A disabled endpoint is refused, with what to do.
+		// A disabled endpoint is refused, with why and what to do.
 		res := b.resend(t, lost.Id, ep.Id)
 		p := requireProblem(t, res.HTTPResponse, res.Body, http.StatusConflict, "")
-		require.Contains(t, p.Detail, "disabled")
+		require.Contains(t, p.Detail, "disabled: receiver down")
 		require.Contains(t, p.Detail, "enable it first")
 
 		refused, err := b.api.RecoverEndpointWithResponse(t.Context(), b.tenant, ep.Id,
 			client.RecoveryInput{Since: time.Now().Add(-time.Hour)})
 		require.NoError(t, err)
-		requireProblem(t, refused.HTTPResponse, refused.Body, http.StatusConflict, "")
+		p = requireProblem(t, refused.HTTPResponse, refused.Body, http.StatusConflict, "")
+		require.Contains(t, p.Detail, "disabled: receiver down")
 
 		// Enabled again, it recovers what failed since its last success.
 		enable, err := b.api.UpdateEndpointWithResponse(t.Context(), b.tenant, ep.Id, client.EndpointPatch{

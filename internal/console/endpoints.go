@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/subscriptions"
@@ -13,6 +14,11 @@ import (
 
 // recoveriesShown is how many of an endpoint's recoveries its page shows.
 const recoveriesShown = 20
+
+// recoveryFormTime is how long the recovery form may wait to be sent
+// before its default window, which ends when it is sent, grows longer than
+// a recovery may span.
+const recoveryFormTime = time.Hour
 
 // endpointView is what the endpoint page shows.
 type endpointView struct {
@@ -24,7 +30,8 @@ type endpointView struct {
 	Failed string
 
 	// Since and Until fill the recovery form: by default since the last
-	// success, or since the endpoint was made, until now.
+	// success, or since the endpoint was made, until now, and never longer
+	// than a recovery may span.
 	Since string
 	Until string
 
@@ -155,16 +162,29 @@ func (h *handler) loadEndpoint(ctx context.Context, r *http.Request) (endpointVi
 		return view, err
 	}
 
-	since := view.Health.LastSuccessAt
-	if since.IsZero() {
-		since = view.Endpoint.CreatedAt
-	}
-
-	view.Since = localTime(since)
+	view.Since = localTime(defaultSince(view.Endpoint, view.Health, time.Now()))
 	view.Failed = tenantURL(view.TenantID) + "?" + url.Values{
 		"status":   {string(messages.StatusFailed)},
 		"endpoint": {endpointID},
 	}.Encode()
 
 	return view, nil
+}
+
+// defaultSince returns where the recovery form's window starts unless the
+// visitor says otherwise: at the endpoint's last success, or when it was
+// made, but late enough that the form sent within recoveryFormTime of now
+// is accepted.
+func defaultSince(e subscriptions.Endpoint, health messages.Health, now time.Time) time.Time {
+	since := health.LastSuccessAt
+	if since.IsZero() {
+		since = e.CreatedAt
+	}
+
+	earliest := now.Add(recoveryFormTime - messages.MaxRecoveryWindow)
+	if since.Before(earliest) {
+		return earliest
+	}
+
+	return since
 }

@@ -23,6 +23,9 @@ type Ref struct {
 	// publishing, one more for each replay. A job whose round is not the
 	// delivery's current one sends nothing.
 	Round int
+
+	// At is when the job may start; zero means at once.
+	At time.Time
 }
 
 // ReplayKind says how a replay was asked for.
@@ -141,9 +144,9 @@ func NewReplayID() (string, error) {
 	return id.String(), nil
 }
 
-// maxRecoveryWindow bounds how far back a recovery reaches: a little more
+// MaxRecoveryWindow bounds how far back a recovery reaches: a little more
 // than the default retry schedule keeps a delivery going.
-const maxRecoveryWindow = 30 * 24 * time.Hour
+const MaxRecoveryWindow = 30 * 24 * time.Hour
 
 // NewRecovery returns the recovery, asked for by actor, of the endpoint's
 // failed deliveries of the messages created in [since, until), with a fresh
@@ -162,8 +165,8 @@ func NewRecovery(tenantID, endpointID string, since, until time.Time, actor stri
 		errs.Addf("since", "is required")
 	case !since.Before(until):
 		errs.Addf("since", "must be before until and before now")
-	case until.Sub(since) > maxRecoveryWindow:
-		errs.Addf("since", "must be at most %d days before until", maxRecoveryWindow/(24*time.Hour))
+	case until.Sub(since) > MaxRecoveryWindow:
+		errs.Addf("since", "must be at most %d days before until", MaxRecoveryWindow/(24*time.Hour))
 	}
 
 	if err := errs.Err(); err != nil {

@@ -104,16 +104,16 @@ func lockEndpoint(ctx context.Context, tx pgx.Tx, tenantID, id string) (disabled
 }
 
 // lockEnabledEndpoint locks the tenant's endpoint with id as lockEndpoint
-// does, or returns [subscriptions.ErrEndpointNotFound] or
-// [subscriptions.ErrEndpointDisabled].
+// does, or returns [subscriptions.ErrEndpointNotFound] or, with why the
+// endpoint was disabled, [*subscriptions.DisabledError].
 func lockEnabledEndpoint(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
-	disabled, _, err := lockEndpoint(ctx, tx, tenantID, id)
+	disabled, reason, err := lockEndpoint(ctx, tx, tenantID, id)
 	if err != nil {
 		return err
 	}
 
 	if disabled {
-		return subscriptions.ErrEndpointDisabled
+		return &subscriptions.DisabledError{Reason: reason}
 	}
 
 	return nil

@@ -142,7 +142,7 @@ func (h *handler) problem(err error, c echo.Context) Problem {
 	case errors.Is(err, messages.ErrRecoveryNotFound):
 		kind, extra = kindNotFound, notFound("recovery", c.Param("recovery_id"))
 	case errors.Is(err, subscriptions.ErrEndpointDisabled):
-		kind, extra = kindConflict, disabled(c.Param("endpoint_id"))
+		kind, extra = kindConflict, disabled(c.Param("endpoint_id"), err)
 	case errors.Is(err, messages.ErrConflict):
 		kind = kindConflict
 		extra = &apiError{detail: "this event_id was published before with another event type or payload"}
@@ -177,11 +177,16 @@ func notFound(resource, param string) *apiError {
 }
 
 // disabled words the refusal to send to a disabled endpoint, named by its
-// raw path parameter.
-func disabled(param string) *apiError {
-	const format = `endpoint %q is disabled: enable it first, with PATCH and {"disabled": false}`
+// raw path parameter, with why it was disabled when err says.
+func disabled(param string, err error) *apiError {
+	const fix = `enable it first, with PATCH and {"disabled": false}`
 
-	return &apiError{detail: fmt.Sprintf(format, unescape(param))}
+	detail := fmt.Sprintf("endpoint %q is disabled: ", unescape(param))
+	if derr, ok := errors.AsType[*subscriptions.DisabledError](err); ok && derr.Reason != "" {
+		detail += derr.Reason + "; "
+	}
+
+	return &apiError{detail: detail + fix}
 }
 
 // unescape returns a raw path parameter as the client meant it.

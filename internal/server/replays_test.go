@@ -164,8 +164,10 @@ func TestResendProblems(t *testing.T) {
 	b.putTenant(t, "other", client.TenantInput{})
 
 	var (
-		ep       = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/hooks"})
-		paused   = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/paused", Disabled: new(true)})
+		ep     = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/hooks"})
+		paused = b.createEndpoint(t, "acme", client.EndpointInput{
+			Url: "https://example.com/paused", Disabled: new(true), DisabledReason: new("paused for a migration"),
+		})
 		gone     = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/gone"})
 		theirs   = b.createEndpoint(t, "other", client.EndpointInput{Url: "https://example.com/theirs"})
 		m        = b.publish(t, invoicePaid(""))
@@ -206,13 +208,13 @@ func TestResendProblems(t *testing.T) {
 		require.Contains(t, p.Detail, tt.detail, tt.name)
 	}
 
-	// A disabled endpoint is refused with what to do.
+	// A disabled endpoint is refused with why it was disabled and what to do.
 	res, err := b.client.ResendMessageWithResponse(t.Context(), "acme", m.Id, paused.Id)
 	require.NoError(t, err)
 
 	p := requireProblem(t, res, http.StatusConflict, "conflict", "")
-	require.Contains(t, p.Detail, paused.Id)
-	require.Contains(t, p.Detail, "enable it first")
+	require.Equal(t, `endpoint "`+paused.Id+`" is disabled: paused for a migration; `+
+		`enable it first, with PATCH and {"disabled": false}`, p.Detail)
 	require.NotNil(t, res.ApplicationproblemJSON409)
 
 	// Nothing refused was recorded or queued.
@@ -473,7 +475,9 @@ func TestRecoverProblems(t *testing.T) {
 
 	var (
 		ep     = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/hooks"})
-		paused = b.createEndpoint(t, "acme", client.EndpointInput{Url: "https://example.com/paused", Disabled: new(true)})
+		paused = b.createEndpoint(t, "acme", client.EndpointInput{
+			Url: "https://example.com/paused", Disabled: new(true), DisabledReason: new("receiver down"),
+		})
 		theirs = b.createEndpoint(t, "other", client.EndpointInput{Url: "https://example.com/theirs"})
 		path   = "/v1/tenants/acme/endpoints/" + ep.Id + "/recover"
 		now    = time.Now().UTC()
@@ -498,7 +502,7 @@ func TestRecoverProblems(t *testing.T) {
 		{name: "unknown endpoint", path: recoverPath("acme", unknownEndpointID), body: within, status: 404, kind: "not-found", detail: unknownEndpointID},
 		{name: "another tenant's endpoint", path: recoverPath("acme", theirs.Id), body: within, status: 404, kind: "not-found", detail: theirs.Id},
 		{name: "unknown tenant", path: recoverPath("ghost", ep.Id), body: within, status: 404, kind: "not-found"},
-		{name: "disabled endpoint", path: recoverPath("acme", paused.Id), body: within, status: 409, kind: "conflict", detail: "enable it first"},
+		{name: "disabled endpoint", path: recoverPath("acme", paused.Id), body: within, status: 409, kind: "conflict", detail: "is disabled: receiver down; enable it first"},
 		{name: "bad tenant id", path: recoverPath("a%20b", ep.Id), body: within, status: 400, kind: "invalid-parameter", field: "tenant_id"},
 		{name: "bad endpoint id", path: recoverPath("acme", "nope"), body: within, status: 400, kind: "invalid-parameter", field: "endpoint_id"},
 		{name: "no body", path: path, status: 400, kind: "invalid-request"},

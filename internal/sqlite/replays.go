@@ -80,8 +80,8 @@ func messageEventType(ctx context.Context, tx *sql.Tx, tenantID, messageID strin
 }
 
 // checkEnabled returns nil when the tenant has the endpoint and it is
-// enabled, and [subscriptions.ErrEndpointNotFound] or
-// [subscriptions.ErrEndpointDisabled] otherwise.
+// enabled, and [subscriptions.ErrEndpointNotFound] or, with why the
+// endpoint was disabled, [*subscriptions.DisabledError] otherwise.
 func checkEnabled(ctx context.Context, tx *sql.Tx, tenantID, endpointID string) error {
 	e, err := getEndpoint(ctx, tx, tenantID, endpointID)
 	if err != nil {
@@ -89,7 +89,7 @@ func checkEnabled(ctx context.Context, tx *sql.Tx, tenantID, endpointID string) 
 	}
 
 	if e.Disabled {
-		return subscriptions.ErrEndpointDisabled
+		return &subscriptions.DisabledError{Reason: e.DisabledReason}
 	}
 
 	return nil

@@ -21,6 +21,28 @@ var (
 	ErrEndpointDisabled = errors.New("subscriptions: endpoint disabled")
 )
 
+// DisabledError is returned when an endpoint must be enabled for what was
+// asked, and says why it was disabled. It is [ErrEndpointDisabled] to
+// [errors.Is].
+type DisabledError struct {
+	// Reason says why the endpoint was disabled; it is empty when whoever
+	// disabled it gave no reason.
+	Reason string
+}
+
+func (e *DisabledError) Error() string {
+	if e.Reason == "" {
+		return ErrEndpointDisabled.Error()
+	}
+
+	return ErrEndpointDisabled.Error() + ": " + e.Reason
+}
+
+// Unwrap returns [ErrEndpointDisabled].
+func (e *DisabledError) Unwrap() error {
+	return ErrEndpointDisabled
+}
+
 // now returns the current time at the precision the databases keep, so that
 // a value read back equals the value written.
 func now() time.Time {

@@ -23,6 +23,18 @@ var (
 	errDisabled   = subscriptions.ErrEndpointDisabled
 )
 
+// requireDisabledFor requires err to refuse a disabled endpoint and to say
+// that it was disabled for reason.
+func requireDisabledFor(t *testing.T, err error, reason string) {
+	t.Helper()
+
+	var disabled *subscriptions.DisabledError
+
+	require.ErrorIs(t, err, errDisabled)
+	require.ErrorAs(t, err, &disabled)
+	require.Equal(t, reason, disabled.Reason)
+}
+
 // publishAt publishes a message of the tenant acme created at at, with an
 // id that places it there.
 func (b *bundle) publishAt(t *testing.T, at time.Time) messages.Message {
@@ -288,6 +300,10 @@ func (s suite) resendRefused(t *testing.T) {
 		require.ErrorIs(t, err, tt.want, tt.name)
 		require.Zero(t, d, tt.name)
 	}
+
+	// The refusal says why the endpoint was disabled.
+	_, err = b.Store.Resend(t.Context(), newResend(t, m.ID, disabled.ID))
+	requireDisabledFor(t, err, goneReason)
 
 	_, after, err := b.Store.GetMessage(t.Context(), acme, m.ID)
 	require.NoError(t, err)
@@ -577,13 +593,17 @@ func (s suite) createRecoveryRefused(t *testing.T) {
 		require.Zero(t, got, tt.name)
 	}
 
+	// The refusal says why the endpoint was disabled.
+	_, err := b.Store.CreateRecovery(t.Context(), newRecovery(t, disabled.ID, w))
+	requireDisabledFor(t, err, goneReason)
+
 	require.Len(t, b.Enqueued(), calls)
 
 	// A recovery whose job cannot be queued is not stored.
 	b.FailEnqueue(true)
 
 	r := newRecovery(t, e.ID, w)
-	_, err := b.Store.CreateRecovery(t.Context(), r)
+	_, err = b.Store.CreateRecovery(t.Context(), r)
 	require.ErrorIs(t, err, ErrEnqueue)
 
 	_, err = b.Store.GetRecovery(t.Context(), acme, e.ID, r.ID)
