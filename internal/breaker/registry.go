@@ -69,6 +69,17 @@ func NewRegistry(s Settings) *Registry {
 func (r *Registry) Acquire(
 	ctx context.Context, endpointID string,
 ) (release func(success bool), wait time.Duration, err error) {
+	return r.AcquireWithin(ctx, endpointID, r.settings.SlotWait)
+}
+
+// AcquireWithin is [Registry.Acquire], but waits for a slot for as long as
+// patience while the endpoint keeps making progress, rather than for one
+// SlotWait: each SlotWait must see an attempt of the endpoint end for the
+// wait to go on. A job with many attempts to one fast endpoint uses it to
+// send them all within its own run.
+func (r *Registry) AcquireWithin(
+	ctx context.Context, endpointID string, patience time.Duration,
+) (release func(success bool), wait time.Duration, err error) {
 	e := r.endpoint(endpointID)
 
 	done, err := e.cb.Allow()
@@ -86,7 +97,7 @@ func (r *Registry) Acquire(
 	// breaker opened while it waited.
 	done(errNotSent)
 
-	if !e.progressing(r.settings.SlotWait) || !e.waitReserve(ctx, r.settings.SlotWait) {
+	if !r.waitSlot(ctx, e, patience) {
 		return nil, r.busyWait(e), ErrBusy
 	}
 
@@ -147,6 +158,28 @@ func (r *Registry) endpoint(id string) *endpoint {
 	e, _ := v.(*endpoint)
 
 	return e
+}
+
+// waitSlot waits up to patience for a slot of e to free and takes it, in
+// steps of SlotWait, each while e makes progress. It reports whether it got
+// one.
+func (r *Registry) waitSlot(ctx context.Context, e *endpoint, patience time.Duration) bool {
+	deadline := time.Now().Add(patience)
+
+	for {
+		wait := min(r.settings.SlotWait, time.Until(deadline))
+		if wait <= 0 || !e.progressing(r.settings.SlotWait) {
+			return false
+		}
+
+		if e.waitReserve(ctx, wait) {
+			return true
+		}
+
+		if ctx.Err() != nil {
+			return false
+		}
+	}
 }
 
 // openWait returns how long to wait after the breaker of e refused an

@@ -283,6 +283,68 @@ func TestBusyWaitEnds(t *testing.T) {
 	})
 }
 
+func TestAcquireWithin(t *testing.T) {
+	t.Parallel()
+
+	t.Run("waits while the endpoint makes progress", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: 20 * time.Millisecond})
+
+		// Another job keeps the one slot busy with short attempts.
+		stop := make(chan struct{})
+		done := make(chan struct{})
+
+		go func() {
+			defer close(done)
+
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+
+				if release, _, err := r.Acquire(t.Context(), "ep"); err == nil {
+					time.Sleep(2 * time.Millisecond)
+					release(true)
+				}
+			}
+		}()
+
+		release, _, err := r.AcquireWithin(t.Context(), "ep", time.Minute)
+		close(stop)
+		require.NoError(t, err)
+		release(true)
+		<-done
+	})
+
+	t.Run("gives up after patience", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: 5 * time.Millisecond})
+		defer acquire(t, r, "ep")(true)
+
+		// The endpoint looks busy and alive, but its slot never frees.
+		stop := make(chan struct{})
+		defer close(stop)
+
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Millisecond):
+					r.endpoint("ep").lastRelease.Store(time.Now().UnixNano())
+				}
+			}
+		}()
+
+		_, _, err := r.AcquireWithin(t.Context(), "ep", 50*time.Millisecond)
+		require.ErrorIs(t, err, ErrBusy)
+	})
+}
+
 func TestBusyWaitGrowsWhileEndpointHangs(t *testing.T) {
 	t.Parallel()
 

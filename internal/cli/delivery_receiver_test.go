@@ -80,6 +80,7 @@ type receiver struct {
 
 	mu       sync.Mutex
 	script   []answer
+	each     bool // the script is of each message's tries, not of all requests
 	secrets  []string
 	requests []received
 	inFlight int
@@ -106,6 +107,18 @@ func newReceiver(t *testing.T, script ...answer) *receiver {
 	return r
 }
 
+// newMessageReceiver starts a receiver like [newReceiver] whose script is
+// that of each message: it answers the n-th try of every webhook-id with
+// the n-th answer.
+func newMessageReceiver(t *testing.T, script ...answer) *receiver {
+	t.Helper()
+
+	r := newReceiver(t, script...)
+	r.each = true
+
+	return r
+}
+
 // trust sets the secrets every request from now on must verify with.
 func (r *receiver) trust(secrets ...string) {
 	r.mu.Lock()
@@ -122,7 +135,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 	r.mu.Lock()
 	got.verifyErr = errors.Join(err, verify(got, r.secrets))
-	a := r.next(len(r.requests))
+	a := r.next(r.tries(got))
 	r.requests = append(r.requests, got)
 	r.inFlight++
 	r.peak = max(r.peak, r.inFlight)
@@ -148,6 +161,23 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 
 	w.WriteHeader(a.status)
+}
+
+// tries counts the requests before got that the script counts: all of
+// them, or those of got's message.
+func (r *receiver) tries(got received) int {
+	if !r.each {
+		return len(r.requests)
+	}
+
+	n := 0
+	for _, req := range r.requests {
+		if req.id() == got.id() {
+			n++
+		}
+	}
+
+	return n
 }
 
 // next returns the answer to request n, counted from 0.

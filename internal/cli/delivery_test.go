@@ -502,3 +502,68 @@ func TestTwoWorkersDeliverEachMessageOnce(t *testing.T) {
 
 	require.NoError(t, api.stop(t))
 }
+
+// TestConcurrentPublishesShareDeliveryJobs publishes from many clients at
+// once, so that publishes share transactions and their first attempts to
+// each endpoint share jobs. One endpoint takes every message at once, the
+// other fails each message's first try (with a breaker that stays closed
+// for it): every delivery ends succeeded, with one attempt to the first and
+// two to the second, and each message reaches each endpoint once per try.
+func TestConcurrentPublishesShareDeliveryJobs(t *testing.T) {
+	t.Parallel()
+
+	testdb.Each(t, func(t *testing.T, db testdb.Backend) { //nolint:thelper // a subtest, not a helper
+		const messages, publishers = 60, 12
+
+		var (
+			b     = setupDelivery(t, db.URL, "HERALD_BREAKER_FAILURES=1000")
+			ok    = newReceiver(t)
+			flaky = newMessageReceiver(t, reply(http.StatusInternalServerError), reply(http.StatusNoContent))
+			toOK  = b.endpoint(t, ok, client.EndpointInput{})
+			toFlk = b.endpoint(t, flaky, client.EndpointInput{})
+			ids   = make(chan string, messages)
+			next  = make(chan int)
+			wg    sync.WaitGroup
+		)
+
+		for range publishers {
+			wg.Go(func() {
+				for i := range next {
+					res := b.publishBody(t, fmt.Sprintf(`{"event_type":"invoice.paid","payload":{"n":%d}}`, i))
+					if res.JSON202 == nil {
+						t.Errorf("publish %d: %d %s", i, res.StatusCode(), res.Body)
+						continue
+					}
+
+					ids <- res.JSON202.Id
+				}
+			})
+		}
+
+		for i := range messages {
+			next <- i
+		}
+
+		close(next)
+		wg.Wait()
+		close(ids)
+
+		var published []string
+		for id := range ids {
+			published = append(published, id)
+		}
+
+		require.Len(t, published, messages)
+
+		for _, id := range published {
+			m := b.settled(t, id)
+			require.Equal(t, client.DeliveryStatusSucceeded, deliveryTo(t, m, toOK.Id).Status)
+			require.Equal(t, 1, deliveryTo(t, m, toOK.Id).Attempts)
+			require.Equal(t, client.DeliveryStatusSucceeded, deliveryTo(t, m, toFlk.Id).Status)
+			require.Equal(t, 2, deliveryTo(t, m, toFlk.Id).Attempts)
+		}
+
+		require.ElementsMatch(t, published, webhookIDs(ok.await(t, messages)))
+		require.ElementsMatch(t, append(slices.Clone(published), published...), webhookIDs(flaky.await(t, 2*messages)))
+	})
+}

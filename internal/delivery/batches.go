@@ -51,7 +51,7 @@ func (w *Worker) loadBatch(ctx context.Context, keys []messages.DeliveryKey) []l
 func (w *Worker) recordBatch(ctx context.Context, records []messages.Record) []error {
 	errs := make([]error, len(records))
 
-	err := w.cfg.Store.RecordAttempts(ctx, records)
+	err := w.cfg.Store.RecordAttempts(ctx, records, nil)
 	if err == nil || len(records) == 1 {
 		for i := range errs {
 			errs[i] = err
@@ -61,7 +61,7 @@ func (w *Worker) recordBatch(ctx context.Context, records []messages.Record) []e
 	}
 
 	for i, r := range records {
-		errs[i] = w.cfg.Store.RecordAttempts(ctx, []messages.Record{r})
+		errs[i] = w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, nil)
 	}
 
 	return errs

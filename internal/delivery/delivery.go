@@ -37,6 +37,10 @@ type Args struct {
 	MessageID  string `json:"message_id"`
 	EndpointID string `json:"endpoint_id"`
 	Round      int    `json:"round,omitempty"`
+
+	// Due, when set, is when the job may make its attempt: a job queued
+	// ahead of its delivery's next attempt waits until then.
+	Due time.Time `json:"due,omitzero"`
 }
 
 // Kind names the job in River.
@@ -52,7 +56,7 @@ func (Args) InsertOpts() river.InsertOpts {
 // Store is what delivering needs of the database.
 type Store interface {
 	LoadTargets(ctx context.Context, keys []messages.DeliveryKey) (map[messages.DeliveryKey]messages.Target, error)
-	RecordAttempts(ctx context.Context, records []messages.Record) error
+	RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 }
@@ -154,22 +158,23 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err
 	}
 
-	w.giveUp(ctx, job, err)
+	w.giveUp(ctx, job.Args.MessageID, job.Args.EndpointID, job.Attempt, err)
 
 	return err
 }
 
-// giveUp fails the delivery of a job River is about to discard after err.
-func (w *Worker) giveUp(ctx context.Context, job *river.Job[Args], err error) {
+// giveUp fails the delivery of message to endpoint, whose job River is
+// about to discard after its last run failed with err.
+func (w *Worker) giveUp(ctx context.Context, messageID, endpointID string, runs int, err error) {
 	attrs := []any{
-		slog.String("endpoint_id", job.Args.EndpointID),
-		slog.String("message_id", job.Args.MessageID),
-		slog.Int("attempt", job.Attempt),
+		slog.String("endpoint_id", endpointID),
+		slog.String("message_id", messageID),
+		slog.Int("attempt", runs),
 		slog.String("error", err.Error()),
 	}
 
-	reason := fmt.Sprintf("gave up after %d faults of Herald's own; its log says why", job.Attempt)
-	if ferr := w.cfg.Store.FailDelivery(ctx, job.Args.MessageID, job.Args.EndpointID, reason); ferr != nil {
+	reason := fmt.Sprintf("gave up after %d faults of Herald's own; its log says why", runs)
+	if ferr := w.cfg.Store.FailDelivery(ctx, messageID, endpointID, reason); ferr != nil {
 		w.cfg.Logger.ErrorContext(ctx, "delivery left pending: it cannot be given up",
 			append(attrs, slog.String("fail_error", ferr.Error()))...)
 
@@ -181,6 +186,10 @@ func (w *Worker) giveUp(ctx context.Context, job *river.Job[Args], err error) {
 
 // work is [Worker.Work] but for giving up after the last run.
 func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
+	if wait := time.Until(job.Args.Due); wait > 0 {
+		return river.JobSnooze(wait)
+	}
+
 	// An open breaker would refuse the attempt: wait without loading.
 	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
 		return river.JobSnooze(wait)
@@ -222,16 +231,56 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
 
 // record stores the attempt and decides what comes next.
 func (w *Worker) record(ctx context.Context, t messages.Target, res result) error {
-	a, err := res.attempt(t)
+	o, err := w.decide(ctx, t, res)
 	if err != nil {
 		return err
 	}
 
+	if o.gone {
+		return w.gone(ctx, t, o.record.Attempt)
+	}
+
+	a := o.record.Attempt
+
+	err = w.recordAttempt(ctx, a, o.record.Status, o.record.Reason)
+	if errors.Is(err, messages.ErrNotFound) {
+		return nil // the delivery was deleted meanwhile
+	}
+
+	if err != nil {
+		return err //nolint:wrapcheck // wrapped
+	}
+
+	if o.record.Status != messages.StatusPending {
+		return nil
+	}
+
+	// The wait runs from the end of this try; JobSnooze refuses a
+	// negative duration, so a zero wait that has already passed is 0.
+	return river.JobSnooze(max(0, time.Until(a.NextAttemptAt)))
+}
+
+// outcome is what one attempt comes to: the record to store, with the
+// delivery's next attempt time when it is tried again, or, for 410 Gone,
+// the endpoint to disable.
+type outcome struct {
+	record messages.Record
+	gone   bool
+}
+
+// decide turns the result of an attempt into its outcome, and logs a
+// failed one.
+func (w *Worker) decide(ctx context.Context, t messages.Target, res result) (outcome, error) {
+	a, err := res.attempt(t)
+	if err != nil {
+		return outcome{}, err
+	}
+
 	switch {
 	case a.Succeeded:
-		return w.recordAttempt(ctx, a, messages.StatusSucceeded, "") //nolint:wrapcheck // wrapped
+		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusSucceeded}}, nil
 	case a.StatusCode == http.StatusGone:
-		return w.gone(ctx, t, a)
+		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusFailed}, gone: true}, nil
 	}
 
 	wait, ok := w.cfg.Schedule.Next(a.Number-t.Delivery.RoundStart, w.cfg.Jitter, nil)
@@ -249,17 +298,14 @@ func (w *Worker) record(ctx context.Context, t messages.Target, res result) erro
 
 	if !ok {
 		reason := fmt.Sprintf("gave up after %d attempts", a.Number-t.Delivery.RoundStart)
-		return w.recordAttempt(ctx, a, messages.StatusFailed, reason) //nolint:wrapcheck // wrapped
+		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusFailed, Reason: reason}}, nil
 	}
 
-	a.NextAttemptAt = a.StartedAt.Add(a.Duration + wait)
-	if err := w.recordAttempt(ctx, a, messages.StatusPending, ""); err != nil {
-		return err //nolint:wrapcheck // wrapped
-	}
+	// To the microsecond, as the database keeps it, so that the job of the
+	// next attempt starts when the delivery says.
+	a.NextAttemptAt = a.StartedAt.Add(a.Duration + wait).Truncate(time.Microsecond)
 
-	// The wait runs from the end of this try; JobSnooze refuses a
-	// negative duration, so a zero wait that has already passed is 0.
-	return river.JobSnooze(max(0, time.Until(a.NextAttemptAt)))
+	return outcome{record: messages.Record{Attempt: a, Status: messages.StatusPending}}, nil
 }
 
 // gone disables an endpoint that answered 410 Gone and ends its pending

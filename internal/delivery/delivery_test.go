@@ -233,6 +233,7 @@ func newReceiver(t *testing.T, handler http.HandlerFunc) *receiver {
 			return
 		}
 
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		handler(w, req)
 	}))
 	t.Cleanup(r.Close)
@@ -639,6 +640,26 @@ func TestWorkDeliveryOver(t *testing.T) {
 	})
 
 	t.Cleanup(func() { require.Len(t, r.got(), 1) })
+}
+
+func TestWorkDue(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	r := newReceiver(t, nil)
+	tg := b.deliverTo(t, r)
+	w := b.worker(nil)
+
+	// A job queued ahead of its attempt waits until it is due.
+	job := tg.job()
+	job.Args.Due = time.Now().Add(3 * time.Second)
+	requireSnooze(t, w.Work(t.Context(), job), 3*time.Second, time.Second)
+	require.Empty(t, r.got())
+
+	// Once due, it sends.
+	job.Args.Due = time.Now().Add(-time.Millisecond)
+	require.NoError(t, w.Work(t.Context(), job))
+	require.Len(t, r.got(), 1)
 }
 
 func TestWorkBreakerOpen(t *testing.T) {

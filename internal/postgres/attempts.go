@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -224,15 +225,55 @@ func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status me
 
 // RecordAttempts stores the attempts of records and sets the states of
 // their deliveries as [Store.RecordAttempt] does, one statement each, all
-// sent at once and run in one transaction.
-func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record) error {
+// sent at once, and queues the delivery jobs of refs, in one transaction.
+// The store must have been made by [Store.WithEnqueue] to queue jobs. It
+// returns [messages.ErrNotFound] when the delivery of a lone record is
+// gone.
+func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error {
+	if len(refs) == 0 {
+		// The statements of a batch run in one implicit transaction.
+		return sendRecords(ctx, s.pool, records)
+	}
+
+	if s.enqueue == nil {
+		return errors.New("record attempts: the store cannot enqueue jobs")
+	}
+
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := sendRecords(ctx, tx, records); err != nil {
+			return err
+		}
+
+		if err := s.enqueue.EnqueueDeliveries(ctx, tx, refs); err != nil {
+			return fmt.Errorf("enqueue deliveries: %w", err)
+		}
+
+		return nil
+	})
+}
+
+// batchSender sends a batch of statements on a pool or in a transaction.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// sendRecords runs recordAttemptQuery for each record, all sent at once.
+func sendRecords(ctx context.Context, db batchSender, records []messages.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+
 	var b pgx.Batch
 	for _, r := range records {
 		b.Queue(recordAttemptQuery, recordArgs(r)...)
 	}
 
-	// The statements of a batch run in one implicit transaction.
-	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
+	err := db.SendBatch(ctx, &b).Close()
+	if isForeignKeyViolation(err) && len(records) == 1 {
+		return messages.ErrNotFound // the delivery was deleted
+	}
+
+	if err != nil {
 		return fmt.Errorf("record attempts: %w", err)
 	}
 

@@ -83,17 +83,37 @@ func loadTarget(ctx context.Context, q querier, k messages.DeliveryKey) (message
 // of a round that is no longer current is stored, but leaves the delivery
 // as the newer round has it.
 func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
-	return s.RecordAttempts(ctx, []messages.Record{{Attempt: a, Status: status, Reason: reason}})
+	return s.RecordAttempts(ctx, []messages.Record{{Attempt: a, Status: status, Reason: reason}}, nil)
 }
 
 // RecordAttempts stores the attempts of records and sets their deliveries'
-// states as [Store.RecordAttempt] does, all in one transaction.
-func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record) error {
+// states as [Store.RecordAttempt] does, and queues the delivery jobs of
+// refs, all in one transaction. The store must have been made by
+// [Store.WithEnqueue] to queue jobs. It returns [messages.ErrNotFound]
+// when the delivery of a lone record is gone.
+func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error {
+	if len(refs) > 0 && s.enqueue == nil {
+		return errors.New("record attempts: the store cannot enqueue jobs")
+	}
+
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range records {
-			if err := recordAttempt(ctx, tx, r.Attempt, r.Status, r.Reason); err != nil {
+			err := recordAttempt(ctx, tx, r.Attempt, r.Status, r.Reason)
+			if isForeignKeyViolation(err) && len(records) == 1 {
+				return messages.ErrNotFound // the delivery was deleted
+			}
+
+			if err != nil {
 				return err
 			}
+		}
+
+		if len(refs) == 0 {
+			return nil
+		}
+
+		if err := s.enqueue.EnqueueDeliveries(ctx, tx, refs); err != nil {
+			return fmt.Errorf("enqueue deliveries: %w", err)
 		}
 
 		return nil

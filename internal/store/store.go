@@ -93,12 +93,13 @@ type Messages interface {
 // LoadTargets reads the targets of several deliveries at once; a delivery
 // that is gone (its message or endpoint was deleted) is missing from the
 // map. RecordAttempts stores several attempts and the states of their
-// deliveries in one transaction, as RecordAttempt does for one.
+// deliveries, as RecordAttempt does for one, and queues the delivery jobs
+// of refs, all in one transaction.
 type Deliveries interface {
 	LoadTarget(ctx context.Context, messageID, endpointID string) (messages.Target, error)
 	LoadTargets(ctx context.Context, keys []messages.DeliveryKey) (map[messages.DeliveryKey]messages.Target, error)
 	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
-	RecordAttempts(ctx context.Context, records []messages.Record) error
+	RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
 	DisableEndpoint(ctx context.Context, endpointID, reason string) error

@@ -115,7 +115,9 @@ func workers(cfg Config) *river.Workers {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &pruneSecretsWorker{store: cfg.Store, logger: cfg.Logger})
-	river.AddWorker(workers, delivery.NewWorker(deliveryCfg))
+	deliveries := delivery.NewWorker(deliveryCfg)
+	river.AddWorker(workers, deliveries)
+	river.AddWorker(workers, deliveries.Firsts())
 	river.AddWorker(workers, &recoverWorker{store: cfg.Store, logger: cfg.Logger})
 
 	return workers

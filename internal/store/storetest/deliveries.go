@@ -21,6 +21,8 @@ func (s suite) deliveries(t *testing.T) {
 	t.Run("load target not found", s.loadTargetNotFound)
 	t.Run("load many targets at once", s.loadTargets)
 	t.Run("record many attempts at once", s.recordAttempts)
+	t.Run("record attempts and queue their jobs", s.recordAttemptsQueuing)
+	t.Run("record an attempt of a deleted delivery", s.recordAttemptDeleted)
 	t.Run("record gone disables the endpoint", s.recordGone)
 	t.Run("record gone changes nothing when it fails", s.recordGoneAtomic)
 	t.Run("fail delivery only touches pending", s.failDelivery)
@@ -204,7 +206,7 @@ func (s suite) recordAttempts(t *testing.T) {
 		{Attempt: ok, Status: messages.StatusSucceeded},
 		{Attempt: failed, Status: messages.StatusFailed, Reason: gaveUp},
 		{Attempt: retrying, Status: messages.StatusPending},
-	})
+	}, nil)
 	require.NoError(t, err)
 
 	for i, want := range []struct {
@@ -226,6 +228,59 @@ func (s suite) recordAttempts(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []messages.Attempt{want.attempt}, got)
 	}
+}
+
+// recordAttemptsQueuing records attempts with the jobs that follow them,
+// in one transaction: when queueing fails, no attempt is stored either.
+func (s suite) recordAttemptsQueuing(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+
+	var (
+		e     = b.createEndpoint(t, acme)
+		m1    = b.message(t)
+		m2    = b.message(t)
+		first = attemptAt(t, m1.ID, e.ID, 0)
+		refs  = []messages.Ref{
+			{MessageID: m1.ID, EndpointID: e.ID, At: first.NextAttemptAt},
+			{MessageID: m2.ID, EndpointID: e.ID, At: epoch.Add(time.Hour)},
+		}
+		records = []messages.Record{{Attempt: first, Status: messages.StatusPending}}
+	)
+
+	b.FailEnqueue(true)
+	require.ErrorIs(t, b.Store.RecordAttempts(t.Context(), records, refs), ErrEnqueue)
+	require.Zero(t, b.delivery(t, m1.ID, e.ID).Attempts, "the attempt was stored without its job")
+
+	b.FailEnqueue(false)
+	require.NoError(t, b.Store.RecordAttempts(t.Context(), records, refs))
+	require.Equal(t, 1, b.delivery(t, m1.ID, e.ID).Attempts)
+	require.Equal(t, Enqueue{Refs: refs}, b.lastEnqueued(t))
+
+	// Jobs alone need no attempt.
+	alone := []messages.Ref{{MessageID: m2.ID, EndpointID: e.ID}}
+	require.NoError(t, b.Store.RecordAttempts(t.Context(), nil, alone))
+	require.Equal(t, Enqueue{Refs: alone}, b.lastEnqueued(t))
+}
+
+// recordAttemptDeleted records the attempt of a delivery whose message was
+// deleted meanwhile.
+func (s suite) recordAttemptDeleted(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+	b.putTenant(t, other)
+
+	e := b.createEndpoint(t, other)
+	m := b.publish(t, newMessage(t, other, eventType, "", "{}")).Message
+	require.NoError(t, b.Store.DeleteTenant(t.Context(), other))
+
+	a := attemptAt(t, m.ID, e.ID, 0)
+	err := b.Store.RecordAttempts(t.Context(), []messages.Record{{Attempt: a, Status: messages.StatusPending}}, nil)
+	require.ErrorIs(t, err, messages.ErrNotFound)
 }
 
 // goneAt returns the attempt of the delivery started n seconds after epoch

@@ -1,0 +1,293 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/heraldhq/herald/internal/messages"
+)
+
+// FirstsArgs is the River job of the first attempts of several messages to
+// one endpoint, queued together by one publish. Sharing one job spares the
+// queue a job per delivery: most deliveries succeed at their first
+// attempt. A delivery whose first attempt fails, or cannot be made yet,
+// goes on in a job of its own ([Args]).
+type FirstsArgs struct {
+	EndpointID string   `json:"endpoint_id"`
+	MessageIDs []string `json:"message_ids"`
+}
+
+// Kind names the job in River.
+func (FirstsArgs) Kind() string { return "deliver_firsts" }
+
+// InsertOpts puts the job on the queue of deliveries, with as many runs for
+// Herald's own faults as a delivery job.
+func (FirstsArgs) InsertOpts() river.InsertOpts {
+	return Args{}.InsertOpts()
+}
+
+// FirstsWorker works [FirstsArgs] jobs with the settings of a [Worker].
+type FirstsWorker struct {
+	river.WorkerDefaults[FirstsArgs]
+
+	w *Worker
+}
+
+// Firsts returns the worker of the jobs that make first attempts together,
+// sharing w's client, breakers and batches.
+func (w *Worker) Firsts() *FirstsWorker {
+	return &FirstsWorker{w: w}
+}
+
+// Timeout gives the job time for its attempts, made at once, and their
+// bookkeeping.
+func (f *FirstsWorker) Timeout(*river.Job[FirstsArgs]) time.Duration {
+	return JobTimeout(f.w.cfg.Timeout)
+}
+
+// Work makes the first attempt of each delivery of the job that is still
+// pending and untried, all at once within the endpoint's in-flight limit,
+// then stores every attempt and queues a job for each delivery to try
+// again, in one transaction.
+//
+// A delivery the endpoint's guards hold back is handed to a job of its own
+// that starts when they say; so is one whose attempt failed, at its next
+// attempt. A run that fails (a fault of Herald's own) stored nothing, and
+// River runs the job again: it sends what is still untried.
+func (f *FirstsWorker) Work(ctx context.Context, job *river.Job[FirstsArgs]) error {
+	w := f.w
+	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
+		return river.JobSnooze(wait)
+	}
+
+	targets, err := w.untried(ctx, job.Args)
+	if err != nil {
+		return w.lastRun(ctx, job, err)
+	}
+
+	var p plan
+
+	for i, res := range w.sendAll(ctx, targets) {
+		if err := p.add(ctx, w, targets[i], res); err != nil {
+			return w.lastRun(ctx, job, err)
+		}
+	}
+
+	return w.lastRun(ctx, job, w.store(ctx, p))
+}
+
+// untried loads the deliveries of the job and keeps those still pending in
+// their first round without an attempt. Those whose endpoint is disabled
+// are given up.
+func (w *Worker) untried(ctx context.Context, args FirstsArgs) ([]messages.Target, error) {
+	keys := make([]messages.DeliveryKey, len(args.MessageIDs))
+	for i, id := range args.MessageIDs {
+		keys[i] = messages.DeliveryKey{MessageID: id, EndpointID: args.EndpointID}
+	}
+
+	loaded, err := w.cfg.Store.LoadTargets(ctx, keys)
+	if err != nil {
+		return nil, err //nolint:wrapcheck // already wrapped; River retries
+	}
+
+	targets := make([]messages.Target, 0, len(keys))
+
+	for _, k := range keys {
+		t, ok := loaded[k]
+		if !ok || t.Delivery.Status != messages.StatusPending || t.Delivery.Round != 0 || t.Delivery.Attempts > 0 {
+			continue // deleted, over, replayed, or gone on in a job of its own
+		}
+
+		if t.Endpoint.Disabled {
+			reason := "endpoint disabled: " + t.Endpoint.DisabledReason
+			if err := w.cfg.Store.FailDelivery(ctx, k.MessageID, k.EndpointID, reason); err != nil {
+				return nil, err //nolint:wrapcheck // already wrapped; River retries
+			}
+
+			continue
+		}
+
+		targets = append(targets, t)
+	}
+
+	return targets, nil
+}
+
+// firstsPatience is how long an attempt of a [FirstsArgs] job waits for a
+// slot of its endpoint while the endpoint keeps answering: the job sends
+// its messages in turns rather than handing those beyond the in-flight
+// limit to jobs of their own. It leaves the job time for its last attempt
+// and the bookkeeping.
+const firstsPatience = bookkeeping / 2
+
+// sent is what became of one delivery of a [FirstsArgs] job: the result of
+// its attempt, or how long its endpoint's guards said to wait instead.
+type sent struct {
+	res  result
+	held bool
+	wait time.Duration
+}
+
+// sendAll makes the attempts of targets at once, each as soon as its
+// endpoint's guards let it, and returns what became of each, in order.
+func (w *Worker) sendAll(ctx context.Context, targets []messages.Target) []sent {
+	out := make([]sent, len(targets))
+
+	var wg sync.WaitGroup
+
+	for i, t := range targets {
+		wg.Go(func() {
+			release, wait, err := w.cfg.Breakers.AcquireWithin(ctx, t.Endpoint.ID, firstsPatience)
+			if err != nil {
+				out[i] = sent{held: true, wait: wait}
+				return
+			}
+
+			res := w.send(ctx, t)
+			release(res.healthy())
+
+			if ctx.Err() != nil && res.err != nil {
+				// Herald is stopping: this try says nothing of the endpoint.
+				out[i] = sent{held: true}
+				return
+			}
+
+			out[i] = sent{res: res}
+		})
+	}
+
+	wg.Wait()
+
+	return out
+}
+
+// plan is what a [FirstsArgs] job stores once its attempts are over.
+type plan struct {
+	records []messages.Record
+	refs    []messages.Ref
+
+	// gone holds the attempts answered 410 Gone, with their targets.
+	gone []goneAttempt
+}
+
+// goneAttempt is an attempt answered 410 Gone.
+type goneAttempt struct {
+	target  messages.Target
+	attempt messages.Attempt
+}
+
+// add puts what became of the delivery to t into the plan.
+func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) error {
+	ref := messages.Ref{MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID, Round: t.Delivery.Round}
+
+	if s.held {
+		ref.At = time.Now().Add(s.wait)
+		p.refs = append(p.refs, ref)
+
+		return nil
+	}
+
+	o, err := w.decide(ctx, t, s.res)
+	if err != nil {
+		return err
+	}
+
+	switch {
+	case o.gone:
+		p.gone = append(p.gone, goneAttempt{target: t, attempt: o.record.Attempt})
+	case o.record.Status == messages.StatusPending:
+		ref.At = o.record.Attempt.NextAttemptAt
+		p.records = append(p.records, o.record)
+		p.refs = append(p.refs, ref)
+	default:
+		p.records = append(p.records, o.record)
+	}
+
+	return nil
+}
+
+// store writes the plan: the attempts and the jobs that follow them in one
+// transaction, or, should that fail, each attempt with its job alone, so
+// that one that cannot be stored (its delivery was deleted meanwhile) does
+// not fail the others. Then it disables the endpoints that answered 410.
+func (w *Worker) store(ctx context.Context, p plan) error {
+	if len(p.records) > 0 || len(p.refs) > 0 {
+		err := w.cfg.Store.RecordAttempts(ctx, p.records, p.refs)
+		if err != nil && len(p.records)+len(p.refs) > 1 {
+			err = w.storeEach(ctx, p)
+		}
+
+		if err != nil {
+			return err //nolint:wrapcheck // already wrapped; River retries
+		}
+	}
+
+	for _, g := range p.gone {
+		if err := w.gone(ctx, g.target, g.attempt); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// storeEach writes each record of p with the job that follows it, and each
+// job without a record, alone. It returns the errors of those it could not
+// store but for deliveries that are gone.
+func (w *Worker) storeEach(ctx context.Context, p plan) error {
+	var errs []error
+
+	queued := make(map[messages.DeliveryKey]bool, len(p.refs))
+
+	for _, r := range p.records {
+		a := r.Attempt
+
+		var refs []messages.Ref
+
+		for _, ref := range p.refs {
+			if ref.MessageID == a.MessageID && ref.EndpointID == a.EndpointID {
+				refs = append(refs, ref)
+				queued[messages.DeliveryKey{MessageID: ref.MessageID, EndpointID: ref.EndpointID}] = true
+			}
+		}
+
+		err := w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, refs)
+		if !errors.Is(err, messages.ErrNotFound) { // a delivery deleted needs nothing
+			errs = append(errs, err)
+		}
+	}
+
+	for _, ref := range p.refs {
+		if !queued[messages.DeliveryKey{MessageID: ref.MessageID, EndpointID: ref.EndpointID}] {
+			errs = append(errs, w.cfg.Store.RecordAttempts(ctx, nil, []messages.Ref{ref}))
+		}
+	}
+
+	return errors.Join(errs...)
+}
+
+// lastRun returns err, the outcome of a run of job; when that run was the
+// job's last and failed, it first gives up every delivery of the job still
+// pending, so that none stays pending with no job to send it. A delivery
+// that this very run handed to a job of its own before a later step
+// failed is given up with the others: it is on record as failed, with the
+// reason, and can be sent again.
+func (w *Worker) lastRun(ctx context.Context, job *river.Job[FirstsArgs], err error) error {
+	if err == nil || job.Attempt < job.MaxAttempts || ctx.Err() != nil {
+		return err
+	}
+
+	if _, snoozed := errors.AsType[*river.JobSnoozeError](err); snoozed {
+		return err
+	}
+
+	for _, id := range job.Args.MessageIDs {
+		w.giveUp(ctx, id, job.Args.EndpointID, job.Attempt, err)
+	}
+
+	return err
+}
