@@ -65,7 +65,7 @@ type Options struct {
 
 // Defaults of [Options].
 const (
-	DefaultConcurrency = 16
+	DefaultConcurrency = 128
 	DefaultDrain       = 2 * time.Minute
 )
 

@@ -7,7 +7,7 @@ const (
 	defaultFailures    = 5
 	defaultCooldown    = 30 * time.Second
 	defaultProbes      = 1
-	defaultMaxInFlight = 8
+	defaultMaxInFlight = 16
 	defaultBusyWait    = 250 * time.Millisecond
 	defaultSlotWait    = 20 * time.Millisecond
 )
@@ -29,7 +29,7 @@ type Settings struct {
 	Probes uint32
 
 	// MaxInFlight bounds the requests in flight to one endpoint in this
-	// process. Defaults to 8.
+	// process. Defaults to 16.
 	MaxInFlight int
 
 	// SlotWait is how long an attempt waits for one of its endpoint's

@@ -14,7 +14,7 @@ func TestSettingsWithDefaults(t *testing.T) {
 		Failures:    5,
 		Cooldown:    30 * time.Second,
 		Probes:      1,
-		MaxInFlight: 8,
+		MaxInFlight: 16,
 		SlotWait:    20 * time.Millisecond,
 		BusyWait:    250 * time.Millisecond,
 	}

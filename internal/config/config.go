@@ -61,9 +61,10 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 
 	// DatabaseMaxConns is the most database connections a process opens,
-	// from HERALD_DATABASE_MAX_CONNS. It must not be negative. Defaults to
-	// 0, which leaves the limit to the driver.
-	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"0"`
+	// from HERALD_DATABASE_MAX_CONNS. It must not be negative; 0 leaves the
+	// limit to the driver (pgx: the number of CPUs, at least 4), which is
+	// too few for River and a busy API together. Defaults to 16.
+	DatabaseMaxConns int32 `env:"DATABASE_MAX_CONNS" envDefault:"16"`
 
 	// MaxPayloadBytes bounds the payload of a published message, from
 	// HERALD_MAX_PAYLOAD_BYTES; a larger one answers 413. Defaults to
@@ -90,8 +91,8 @@ type Config struct {
 
 	// EndpointConcurrency bounds the deliveries in flight to one endpoint
 	// from one worker process, from HERALD_ENDPOINT_CONCURRENCY, so that a
-	// slow endpoint cannot take every worker. Defaults to 8.
-	EndpointConcurrency int `env:"ENDPOINT_CONCURRENCY" envDefault:"8"`
+	// slow endpoint cannot take every worker. Defaults to 16.
+	EndpointConcurrency int `env:"ENDPOINT_CONCURRENCY" envDefault:"16"`
 
 	// BreakerFailures is how many consecutive failed attempts open an
 	// endpoint's circuit breaker, from HERALD_BREAKER_FAILURES. Defaults to 5.

@@ -14,8 +14,8 @@ import (
 // FirstsArgs is the River job of the first attempts of several messages to
 // one endpoint, queued together by one publish. Sharing one job spares the
 // queue a job per delivery: most deliveries succeed at their first
-// attempt. A delivery whose first attempt fails, or cannot be made yet,
-// goes on in a job of its own ([Args]).
+// attempt. A delivery whose first attempt fails goes on in a job of its
+// own ([Args]).
 type FirstsArgs struct {
 	EndpointID string   `json:"endpoint_id"`
 	MessageIDs []string `json:"message_ids"`
@@ -52,12 +52,13 @@ func (f *FirstsWorker) Timeout(*river.Job[FirstsArgs]) time.Duration {
 // Work makes the first attempt of each delivery of the job that is still
 // pending and untried, all at once within the endpoint's in-flight limit,
 // then stores every attempt and queues a job for each delivery to try
-// again, in one transaction.
+// again, at its next attempt, in one transaction.
 //
-// A delivery the endpoint's guards hold back is handed to a job of its own
-// that starts when they say; so is one whose attempt failed, at its next
-// attempt. A run that fails (a fault of Herald's own) stored nothing, and
-// River runs the job again: it sends what is still untried.
+// When the endpoint's guards hold some deliveries back, the job waits as
+// long as they say (a snooze, which spends none of its runs) and then
+// sends those, the others being tried already. A run that fails (a fault
+// of Herald's own) stored nothing, and River runs the job again: it sends
+// what is still untried.
 func (f *FirstsWorker) Work(ctx context.Context, job *river.Job[FirstsArgs]) error {
 	w := f.w
 	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
@@ -77,7 +78,15 @@ func (f *FirstsWorker) Work(ctx context.Context, job *river.Job[FirstsArgs]) err
 		}
 	}
 
-	return w.lastRun(ctx, job, w.store(ctx, p))
+	if err := w.store(ctx, p); err != nil {
+		return w.lastRun(ctx, job, err)
+	}
+
+	if p.held > 0 {
+		return river.JobSnooze(p.wait)
+	}
+
+	return nil
 }
 
 // untried loads the deliveries of the job and keeps those still pending in
@@ -165,10 +174,16 @@ func (w *Worker) sendAll(ctx context.Context, targets []messages.Target) []sent 
 	return out
 }
 
-// plan is what a [FirstsArgs] job stores once its attempts are over.
+// plan is what a [FirstsArgs] job stores once its attempts are over, and
+// what it waits for.
 type plan struct {
 	records []messages.Record
 	refs    []messages.Ref
+
+	// held counts the deliveries the endpoint's guards held back; wait is
+	// the shortest wait they gave.
+	held int
+	wait time.Duration
 
 	// gone holds the attempts answered 410 Gone, with their targets.
 	gone []goneAttempt
@@ -185,8 +200,11 @@ func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) er
 	ref := messages.Ref{MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID, Round: t.Delivery.Round}
 
 	if s.held {
-		ref.At = time.Now().Add(s.wait)
-		p.refs = append(p.refs, ref)
+		if p.held == 0 || s.wait < p.wait {
+			p.wait = s.wait
+		}
+
+		p.held++
 
 		return nil
 	}

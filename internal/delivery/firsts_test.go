@@ -250,37 +250,55 @@ func (b *testBundle) tried(t *testing.T, tg target) {
 	require.NoError(t, b.store.RecordAttempt(t.Context(), a, messages.StatusPending, ""))
 }
 
-// TestFirstsHeld runs the job while its endpoint has one slot: the first
-// delivery takes it, and the others are handed to jobs of their own that
-// start when the endpoint's guards say, without an attempt.
+// TestFirstsHeld runs the job while its endpoint's one slot is taken: the
+// job waits as long as the endpoint's guards say, without an attempt, and
+// its next run sends what it could not.
 func TestFirstsHeld(t *testing.T) {
 	t.Parallel()
 
-	r := newReceiver(t, nil)
+	r := newReceiver(t, answering(http.StatusInternalServerError, ""))
 	breakers := breaker.NewRegistry(breaker.Settings{MaxInFlight: 1, SlotWait: -1, BusyWait: time.Minute})
 	f := setupFirsts(t, r, 3, func(cfg *delivery.Config) { cfg.Breakers = breakers })
 
-	// The slot is taken while the job runs.
 	release, _, err := breakers.Acquire(t.Context(), f.endpoint.ID)
 	require.NoError(t, err)
 
-	before := time.Now()
-	require.NoError(t, f.worker.Work(t.Context(), f.job()))
-	release(true)
-
+	requireSnooze(t, f.worker.Work(t.Context(), f.job()), 72*time.Second, 12*time.Second)
 	require.Empty(t, r.got())
+	require.Empty(t, f.refs())
 
-	refs := f.refs()
-	require.Len(t, refs, 3)
-
-	for i, ref := range refs {
-		require.Equal(t, f.messages[i].ID, ref.MessageID)
-		require.WithinRange(t, ref.At, before.Add(time.Minute), time.Now().Add(73*time.Second))
-
+	for i := range f.messages {
 		d := f.state(t, f.target(i))
 		require.Equal(t, messages.StatusPending, d.Status)
 		require.Zero(t, d.Attempts)
 	}
+
+	// With the slot free, each run sends what it can get the slot for,
+	// and waits again for the rest, until every message is tried once;
+	// each failure goes on in a job of its own.
+	release(true)
+
+	runs := 1
+	for err := f.worker.Work(t.Context(), f.job()); err != nil; err = f.worker.Work(t.Context(), f.job()) {
+		requireSnooze(t, err, 72*time.Second, 12*time.Second)
+
+		runs++
+		require.LessOrEqual(t, runs, len(f.messages), "a run sent nothing")
+	}
+
+	require.ElementsMatch(t, []string{f.messages[0].ID, f.messages[1].ID, f.messages[2].ID},
+		webhookIDs(r.got()))
+	require.Len(t, f.refs(), 3)
+}
+
+// webhookIDs returns the webhook-id of each request.
+func webhookIDs(got []received) []string {
+	ids := make([]string, len(got))
+	for i, req := range got {
+		ids[i] = req.header.Get("Webhook-Id")
+	}
+
+	return ids
 }
 
 func TestFirstsBreakerOpen(t *testing.T) {
