@@ -109,22 +109,28 @@ func (r *Registry) AcquireWithin(
 	return e.release(done), 0, nil
 }
 
-// Open reports whether the endpoint's breaker is open, and if so how long
-// to wait before asking again, as [Registry.Acquire] would say. It takes
-// nothing, so a job can ask it before doing any work for an attempt that
-// would be refused.
-func (r *Registry) Open(endpointID string) (time.Duration, bool) {
+// Held reports whether [Registry.Acquire] would refuse an attempt to the
+// endpoint now without waiting, and if so how long to wait before asking
+// again, as Acquire would say: its breaker is open, or every slot is taken
+// by attempts none of which has ended within SlotWait. It takes nothing,
+// so a job can ask it before doing any work for an attempt that would be
+// refused.
+func (r *Registry) Held(endpointID string) (time.Duration, bool) {
 	v, ok := r.endpoints.Load(endpointID)
 	if !ok {
 		return 0, false
 	}
 
 	e, _ := v.(*endpoint)
-	if e.cb.State() != gobreaker.StateOpen {
-		return 0, false
+
+	switch {
+	case e.cb.State() == gobreaker.StateOpen:
+		return r.openWait(e, gobreaker.ErrOpenState), true
+	case e.inFlight() == cap(e.slots) && !e.progressing(r.settings.SlotWait):
+		return r.busyWait(e), true
 	}
 
-	return r.openWait(e, gobreaker.ErrOpenState), true
+	return 0, false
 }
 
 // State returns the state of the endpoint's breaker, "closed", "open" or

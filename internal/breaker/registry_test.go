@@ -439,21 +439,38 @@ func TestBusyDoesNotSpendProbe(t *testing.T) {
 	require.Equal(t, "closed", r.State("ep"))
 }
 
-func TestOpen(t *testing.T) {
+func TestHeld(t *testing.T) {
 	t.Parallel()
 
-	r := NewRegistry(Settings{Failures: 1, Cooldown: time.Minute})
+	r := NewRegistry(Settings{Failures: 1, Cooldown: time.Minute, MaxInFlight: 1, SlotWait: time.Hour})
 
-	_, open := r.Open("unknown")
-	require.False(t, open)
+	_, held := r.Held("unknown")
+	require.False(t, held)
 
 	acquire(t, r, "ep")(true)
-	_, open = r.Open("ep")
-	require.False(t, open)
+	_, held = r.Held("ep")
+	require.False(t, held)
+
+	t.Run("busy", func(t *testing.T) {
+		t.Parallel()
+
+		r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: time.Hour, BusyWait: time.Second})
+		defer acquire(t, r, "busy")(true)
+
+		// Every slot is taken, but attempts end: worth waiting for.
+		_, held := r.Held("busy")
+		require.False(t, held)
+
+		// None has ended for longer than SlotWait.
+		r.endpoint("busy").lastRelease.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+		wait, held := r.Held("busy")
+		require.True(t, held)
+		require.GreaterOrEqual(t, wait, time.Second)
+	})
 
 	fail(t, r, "ep", 1)
-	wait, open := r.Open("ep")
-	require.True(t, open)
+	wait, held := r.Held("ep")
+	require.True(t, held)
 	require.Positive(t, wait)
 	require.LessOrEqual(t, wait, time.Minute)
 }

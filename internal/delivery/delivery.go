@@ -190,8 +190,8 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
 		return river.JobSnooze(wait)
 	}
 
-	// An open breaker would refuse the attempt: wait without loading.
-	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
+	// The endpoint's guards would refuse the attempt: wait without loading.
+	if wait, held := w.cfg.Breakers.Held(job.Args.EndpointID); held {
 		return river.JobSnooze(wait)
 	}
 

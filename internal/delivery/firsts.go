@@ -61,7 +61,7 @@ func (f *FirstsWorker) Timeout(*river.Job[FirstsArgs]) time.Duration {
 // what is still untried.
 func (f *FirstsWorker) Work(ctx context.Context, job *river.Job[FirstsArgs]) error {
 	w := f.w
-	if wait, open := w.cfg.Breakers.Open(job.Args.EndpointID); open {
+	if wait, held := w.cfg.Breakers.Held(job.Args.EndpointID); held {
 		return river.JobSnooze(wait)
 	}
 
