@@ -221,8 +221,10 @@ func signIn(t *testing.T, b *browser, key string) {
 	t.Helper()
 
 	require.EqualValues(t, http.StatusOK, b.load(t, chromedp.Navigate(b.base+"/console")))
-	require.Equal(t, "key", result(t, b, chromedp.Evaluate[string](`document.activeElement.id`)),
-		"the key field has the focus")
+	// The browser gives the autofocus field the focus once the page is
+	// shown, a moment after it has loaded.
+	require.True(t, result(t, b, chromedp.Poll[bool](`document.activeElement?.id === "key"`,
+		chromedp.WithPollingTimeout(browserStep))), "the key field has the focus")
 
 	// Enter in the field submits the form.
 	status := b.load(t, chromedp.SendKeys(chromedp.ID("key"), "hk_not-a-key-of-this-herald\r"))
