@@ -108,6 +108,14 @@ func (r *runner) startHerald(ctx context.Context, tmp string) error {
 		database, r.db = r.opts.Database, dbPostgres
 	}
 
+	if r.db == dbPostgres {
+		r.opts.progressf(r.spec, "vacuuming the database")
+
+		if err := vacuum(ctx, database); err != nil {
+			return err
+		}
+	}
+
 	if r.herald == nil {
 		r.opts.progressf(r.spec, "starting %s on %s", r.opts.Herald, r.db)
 
