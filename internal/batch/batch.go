@@ -57,6 +57,9 @@ type call[T, R any] struct {
 	item   T
 	result R
 	done   chan struct{}
+
+	// panicked is what the batch's work panicked with, if it did.
+	panicked any
 }
 
 // New returns a Batcher that does its work with fn.
@@ -76,7 +79,9 @@ func New[T, R any](fn Func[T, R], opts Opts) *Batcher[T, R] {
 // The batch runs with a context that keeps the values of the context of
 // the first call it takes, but is done only after Timeout: a caller that
 // gives up does not cancel the work of the others. When ctx is done first,
-// Do returns ctx's error at once; the item may still be worked.
+// Do returns ctx's error at once; the item may still be worked. Should the
+// work panic, every caller of the batch that still waits panics with the
+// same value, in its own goroutine, where its own recovery can see it.
 func (b *Batcher[T, R]) Do(ctx context.Context, item T) (R, error) {
 	c := &call[T, R]{ctx: ctx, item: item, done: make(chan struct{})}
 
@@ -95,6 +100,10 @@ func (b *Batcher[T, R]) Do(ctx context.Context, item T) (R, error) {
 
 	select {
 	case <-c.done:
+		if c.panicked != nil {
+			panic(c.panicked)
+		}
+
 		return c.result, nil
 	case <-ctx.Done():
 		var zero R
@@ -144,8 +153,18 @@ func (b *Batcher[T, R]) take() []*call[T, R] {
 	return calls
 }
 
-// run does the work of one batch and hands each call its result.
+// run does the work of one batch and hands each call its result, or the
+// value the work panicked with.
 func (b *Batcher[T, R]) run(calls []*call[T, R]) {
+	defer func() {
+		if p := recover(); p != nil {
+			for _, c := range calls {
+				c.panicked = p
+				close(c.done)
+			}
+		}
+	}()
+
 	items := make([]T, len(calls))
 	for i, c := range calls {
 		items[i] = c.item

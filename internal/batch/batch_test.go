@@ -249,12 +249,37 @@ func TestDoTimeout(t *testing.T) {
 	require.ErrorIs(t, res, context.DeadlineExceeded)
 }
 
-func TestDoWrongResultCount(t *testing.T) {
+func TestDoPanics(t *testing.T) {
 	t.Parallel()
 
-	b := batch.New(func(context.Context, []int) []int { return nil }, batch.Opts{})
+	tests := []struct {
+		name string
+		fn   batch.Func[int, int]
+		want any
+	}{
+		{
+			name: "in the work",
+			fn:   func(context.Context, []int) []int { panic("boom") },
+			want: "boom",
+		},
+		{
+			name: "for too few results",
+			fn:   func(context.Context, []int) []int { return nil },
+			want: "batch: 0 results for 1 items",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 
-	require.PanicsWithValue(t, "batch: 0 results for 1 items", func() {
-		b.Run([]int{1})
-	})
+			b := batch.New(tt.fn, batch.Opts{})
+
+			// Each caller sees the panic, and the batcher goes on.
+			for range 2 {
+				require.PanicsWithValue(t, tt.want, func() { _, _ = b.Do(t.Context(), 1) })
+			}
+
+			require.Zero(t, b.Waiting())
+		})
+	}
 }

@@ -17,10 +17,11 @@ type endpoint struct {
 	// its capacity is the most attempts in flight.
 	slots chan struct{}
 
-	// lastRelease is when an attempt last ended, in Unix nanoseconds; it
-	// starts as the endpoint's creation. An endpoint whose attempts end
-	// often is worth waiting for.
-	lastRelease atomic.Int64
+	// lastProgress is when an attempt last took a slot or ended, in Unix
+	// nanoseconds; it starts as the endpoint's creation. An endpoint whose
+	// attempts start and end often is worth waiting for; one whose slots
+	// are all held by attempts that do not end is not.
+	lastProgress atomic.Int64
 
 	// openedAt is when cb last opened; nil until it first does. It is
 	// written under cb's lock and read outside it.
@@ -33,7 +34,7 @@ type endpoint struct {
 // newEndpoint returns the guards for the endpoint id, closed and idle.
 func newEndpoint(id string, s Settings) *endpoint {
 	e := &endpoint{notify: s.OnStateChange, slots: make(chan struct{}, s.MaxInFlight)}
-	e.lastRelease.Store(time.Now().UnixNano())
+	e.progress()
 	e.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        id,
 		MaxRequests: s.Probes,
@@ -80,22 +81,30 @@ func (e *endpoint) untilHalfOpen(cooldown time.Duration) time.Duration {
 func (e *endpoint) tryReserve() bool {
 	select {
 	case e.slots <- struct{}{}:
+		e.progress()
 		return true
 	default:
 		return false
 	}
 }
 
-// progressing reports whether an attempt of the endpoint ended within the
-// last window: one that answers fast frees a slot every few milliseconds,
-// while one that hangs holds all of them until they time out.
-func (e *endpoint) progressing(window time.Duration) bool {
-	return e.sinceRelease() < window
+// progress notes that an attempt took a slot or ended just now.
+func (e *endpoint) progress() {
+	e.lastProgress.Store(time.Now().UnixNano())
 }
 
-// sinceRelease returns how long ago an attempt of the endpoint last ended.
-func (e *endpoint) sinceRelease() time.Duration {
-	return time.Since(time.Unix(0, e.lastRelease.Load()))
+// progressing reports whether an attempt of the endpoint took a slot or
+// ended within the last window: one that answers fast frees a slot every
+// few milliseconds, and a burst to an idle one has just taken its slots,
+// while one that hangs holds all of them until they time out.
+func (e *endpoint) progressing(window time.Duration) bool {
+	return e.sinceProgress() < window
+}
+
+// sinceProgress returns how long ago an attempt of the endpoint last took
+// a slot or ended.
+func (e *endpoint) sinceProgress() time.Duration {
+	return time.Since(time.Unix(0, e.lastProgress.Load()))
 }
 
 // waitReserve waits up to wait for a slot to free and takes it, and reports
@@ -106,6 +115,7 @@ func (e *endpoint) waitReserve(ctx context.Context, wait time.Duration) bool {
 
 	select {
 	case e.slots <- struct{}{}:
+		e.progress()
 		return true
 	case <-timer.C:
 		return false
@@ -116,7 +126,7 @@ func (e *endpoint) waitReserve(ctx context.Context, wait time.Duration) bool {
 
 // free gives back a slot taken by tryReserve or waitReserve.
 func (e *endpoint) free() {
-	e.lastRelease.Store(time.Now().UnixNano())
+	e.progress()
 	<-e.slots
 }
 

@@ -47,9 +47,9 @@ func NewRegistry(s Settings) *Registry {
 // ignored.
 //
 // When every slot is taken, Acquire waits up to SlotWait for one, but only
-// while the endpoint is making progress: an attempt of it ended within the
-// last SlotWait. The attempts of an endpoint that hangs are refused at once
-// instead of holding their workers.
+// while the endpoint is making progress: an attempt of it took a slot or
+// ended within the last SlotWait. The attempts of an endpoint that hangs
+// are refused at once instead of holding their workers.
 //
 // Otherwise Acquire returns a nil release, an error and how long to wait
 // before asking again:
@@ -60,9 +60,9 @@ func NewRegistry(s Settings) *Registry {
 //     random from that minimum up to Cooldown, so that queued jobs neither
 //     poll while a probe is out nor all return together once it is back;
 //   - [ErrBusy] when the endpoint has MaxInFlight requests in flight and
-//     none ended within SlotWait, or the wait ran out, or ctx ended it, with
-//     BusyWait plus up to a fifth more at random, so that waiting jobs do
-//     not wake together.
+//     made no progress within SlotWait, or the wait ran out, or ctx ended
+//     it, with BusyWait plus up to a fifth more at random, so that waiting
+//     jobs do not wake together.
 //
 // A refused breaker wins over a full endpoint: while open, Acquire returns
 // ErrOpen at once whatever is in flight.
@@ -112,9 +112,9 @@ func (r *Registry) AcquireWithin(
 // Held reports whether [Registry.Acquire] would refuse an attempt to the
 // endpoint now without waiting, and if so how long to wait before asking
 // again, as Acquire would say: its breaker is open, or every slot is taken
-// by attempts none of which has ended within SlotWait. It takes nothing,
-// so a job can ask it before doing any work for an attempt that would be
-// refused.
+// by attempts that neither started nor ended within SlotWait. It takes
+// nothing, so a job can ask it before doing any work for an attempt that
+// would be refused.
 func (r *Registry) Held(endpointID string) (time.Duration, bool) {
 	v, ok := r.endpoints.Load(endpointID)
 	if !ok {
@@ -199,12 +199,15 @@ func (r *Registry) openWait(e *endpoint, err error) time.Duration {
 }
 
 // busyWait returns how long to wait when endpoint e is busy: BusyWait, or
-// as long as none of its attempts has ended when that is longer, up to
-// Cooldown. An endpoint that has held every slot for a second will likely
-// hold them for another, so its jobs ask again less often the longer it
-// hangs.
+// as long as it has made no progress when that is longer, up to Cooldown.
+// An endpoint that has held every slot for a second will likely hold them
+// for another, so its jobs ask again less often the longer it hangs.
 func (r *Registry) busyWait(e *endpoint) time.Duration {
-	wait := min(max(r.settings.BusyWait, e.sinceRelease()), max(r.settings.BusyWait, r.settings.Cooldown))
+	var (
+		least = r.settings.BusyWait
+		most  = max(least, r.settings.Cooldown)
+		wait  = min(max(least, e.sinceProgress()), most)
+	)
 
 	return jitter(wait, wait+wait/5)
 }

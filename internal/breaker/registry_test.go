@@ -223,6 +223,28 @@ func TestBusyWaitsForSlot(t *testing.T) {
 	require.Zero(t, inFlight(r, "ep"))
 }
 
+// TestBusyWaitAfterIdle sends a burst to an endpoint idle for an hour: the
+// attempts beyond its slots wait for the first ones, which have just
+// started, rather than being put off as if it hung.
+func TestBusyWaitAfterIdle(t *testing.T) {
+	t.Parallel()
+
+	r := NewRegistry(Settings{MaxInFlight: 1, SlotWait: time.Minute})
+	r.endpoint("ep").lastProgress.Store(time.Now().Add(-time.Hour).UnixNano())
+
+	first := acquire(t, r, "ep")
+
+	_, held := r.Held("ep")
+	require.False(t, held, "a burst that just started is no hang")
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		first(true)
+	}()
+
+	acquire(t, r, "ep")(true)
+}
+
 func TestBusyWaitEnds(t *testing.T) {
 	t.Parallel()
 
@@ -257,7 +279,7 @@ func TestBusyWaitEnds(t *testing.T) {
 		defer acquire(t, r, "ep")(true)
 
 		// Nothing has ended for longer than SlotWait.
-		r.endpoint("ep").lastRelease.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+		r.endpoint("ep").lastProgress.Store(time.Now().Add(-2 * time.Hour).UnixNano())
 
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
@@ -335,7 +357,7 @@ func TestAcquireWithin(t *testing.T) {
 				case <-stop:
 					return
 				case <-time.After(time.Millisecond):
-					r.endpoint("ep").lastRelease.Store(time.Now().UnixNano())
+					r.endpoint("ep").lastProgress.Store(time.Now().UnixNano())
 				}
 			}
 		}()
@@ -364,7 +386,7 @@ func TestBusyWaitGrowsWhileEndpointHangs(t *testing.T) {
 			r := NewRegistry(Settings{MaxInFlight: 1, Cooldown: time.Minute, BusyWait: 100 * time.Millisecond})
 			defer acquire(t, r, "ep")(true)
 
-			r.endpoint("ep").lastRelease.Store(time.Now().Add(-tt.stalled).UnixNano())
+			r.endpoint("ep").lastProgress.Store(time.Now().Add(-tt.stalled).UnixNano())
 
 			_, wait, err := r.Acquire(t.Context(), "ep")
 			require.ErrorIs(t, err, ErrBusy)
@@ -462,7 +484,7 @@ func TestHeld(t *testing.T) {
 		require.False(t, held)
 
 		// None has ended for longer than SlotWait.
-		r.endpoint("busy").lastRelease.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+		r.endpoint("busy").lastProgress.Store(time.Now().Add(-2 * time.Hour).UnixNano())
 		wait, held := r.Held("busy")
 		require.True(t, held)
 		require.GreaterOrEqual(t, wait, time.Second)

@@ -36,15 +36,15 @@ type Settings struct {
 	// MaxInFlight slots to free before it is refused as busy. A fast
 	// endpoint frees one within a few milliseconds, so its attempts queue
 	// here instead of being put off. Attempts wait only while one of the
-	// endpoint's ended within the last SlotWait, so that those of an
-	// endpoint that hangs do not hold their workers. Defaults to 20ms;
+	// endpoint's took a slot or ended within the last SlotWait, so that
+	// those of an endpoint that hangs do not hold their workers. Defaults to 20ms;
 	// negative means no wait.
 	SlotWait time.Duration
 
 	// BusyWait is about how long a job should wait when its endpoint has
 	// MaxInFlight requests in flight for longer than SlotWait; for an
-	// endpoint none of whose attempts has ended for longer than that, the
-	// wait is that long instead, up to Cooldown. Defaults to 250ms.
+	// endpoint that has made no progress for longer than that, the wait is
+	// that long instead, up to Cooldown. Defaults to 250ms.
 	BusyWait time.Duration
 
 	// OnStateChange, when set, is told each time an endpoint's breaker

@@ -80,7 +80,9 @@ func (w *Worker) load(ctx context.Context, messageID, endpointID string) (messag
 
 // recordAttempt stores a and the state of its delivery, with the records
 // of the other jobs running.
-func (w *Worker) recordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error {
+func (w *Worker) recordAttempt(
+	ctx context.Context, a messages.Attempt, status messages.Status, reason string,
+) error {
 	res, err := w.records.Do(ctx, messages.Record{Attempt: a, Status: status, Reason: reason})
 	if err != nil {
 		return err //nolint:wrapcheck // the job's own context error

@@ -55,9 +55,11 @@ func (Args) InsertOpts() river.InsertOpts {
 
 // Store is what delivering needs of the database.
 type Store interface {
-	LoadTargets(ctx context.Context, keys []messages.DeliveryKey) (map[messages.DeliveryKey]messages.Target, error)
+	LoadTargets(
+		ctx context.Context, keys []messages.DeliveryKey,
+	) (map[messages.DeliveryKey]messages.Target, error)
 	RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error
-	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
+	FailDelivery(ctx context.Context, f messages.Failure) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
 }
 
@@ -158,23 +160,25 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err
 	}
 
-	w.giveUp(ctx, job.Args.MessageID, job.Args.EndpointID, job.Attempt, err)
+	w.giveUp(ctx, messages.Failure{
+		MessageID: job.Args.MessageID, EndpointID: job.Args.EndpointID, Round: job.Args.Round,
+	}, job.Attempt, err)
 
 	return err
 }
 
-// giveUp fails the delivery of message to endpoint, whose job River is
-// about to discard after its last run failed with err.
-func (w *Worker) giveUp(ctx context.Context, messageID, endpointID string, runs int, err error) {
+// giveUp fails the delivery f names, in the state f says, whose job River
+// is about to discard after its last run failed with err.
+func (w *Worker) giveUp(ctx context.Context, f messages.Failure, runs int, err error) {
 	attrs := []any{
-		slog.String("endpoint_id", endpointID),
-		slog.String("message_id", messageID),
+		slog.String("endpoint_id", f.EndpointID),
+		slog.String("message_id", f.MessageID),
 		slog.Int("attempt", runs),
 		slog.String("error", err.Error()),
 	}
 
-	reason := fmt.Sprintf("gave up after %d faults of Herald's own; its log says why", runs)
-	if ferr := w.cfg.Store.FailDelivery(ctx, messageID, endpointID, reason); ferr != nil {
+	f.Reason = fmt.Sprintf("gave up after %d faults of Herald's own; its log says why", runs)
+	if ferr := w.cfg.Store.FailDelivery(ctx, f); ferr != nil {
 		w.cfg.Logger.ErrorContext(ctx, "delivery left pending: it cannot be given up",
 			append(attrs, slog.String("fail_error", ferr.Error()))...)
 
@@ -208,9 +212,17 @@ func (w *Worker) work(ctx context.Context, job *river.Job[Args]) error {
 		return nil // over, or replayed: the job of the new round sends it
 	}
 
+	// A run after a fault of Herald's own may find the attempt it was
+	// recording stored after all: its next attempt waits its turn.
+	if wait := time.Until(t.Delivery.NextAttemptAt); job.Attempt > 1 && wait > 0 {
+		return river.JobSnooze(wait)
+	}
+
 	if t.Endpoint.Disabled {
-		return w.cfg.Store.FailDelivery(ctx, t.Delivery.MessageID, t.Endpoint.ID, //nolint:wrapcheck // wrapped
-			"endpoint disabled: "+t.Endpoint.DisabledReason)
+		return w.cfg.Store.FailDelivery(ctx, messages.Failure{ //nolint:wrapcheck // wrapped
+			MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID, Round: t.Delivery.Round,
+			Reason: "endpoint disabled: " + t.Endpoint.DisabledReason,
+		})
 	}
 
 	release, wait, err := w.cfg.Breakers.Acquire(ctx, t.Endpoint.ID)
@@ -280,7 +292,8 @@ func (w *Worker) decide(ctx context.Context, t messages.Target, res result) (out
 	case a.Succeeded:
 		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusSucceeded}}, nil
 	case a.StatusCode == http.StatusGone:
-		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusFailed}, gone: true}, nil
+		o := outcome{record: messages.Record{Attempt: a, Status: messages.StatusFailed}, gone: true}
+		return o, nil
 	}
 
 	wait, ok := w.cfg.Schedule.Next(a.Number-t.Delivery.RoundStart, w.cfg.Jitter, nil)
@@ -298,7 +311,8 @@ func (w *Worker) decide(ctx context.Context, t messages.Target, res result) (out
 
 	if !ok {
 		reason := fmt.Sprintf("gave up after %d attempts", a.Number-t.Delivery.RoundStart)
-		return outcome{record: messages.Record{Attempt: a, Status: messages.StatusFailed, Reason: reason}}, nil
+		failed := messages.Record{Attempt: a, Status: messages.StatusFailed, Reason: reason}
+		return outcome{record: failed}, nil
 	}
 
 	// To the microsecond, as the database keeps it, so that the job of the

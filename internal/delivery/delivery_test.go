@@ -634,7 +634,9 @@ func TestWorkDeliveryOver(t *testing.T) {
 		t.Parallel()
 
 		tg := b.deliverTo(t, r)
-		require.NoError(t, b.store.FailDelivery(t.Context(), tg.message.ID, tg.endpoint.ID, "given up"))
+		require.NoError(t, b.store.FailDelivery(t.Context(), messages.Failure{
+			MessageID: tg.message.ID, EndpointID: tg.endpoint.ID, Reason: "given up",
+		}))
 		require.NoError(t, w.Work(t.Context(), tg.job()))
 		require.Empty(t, b.attempts(t, tg))
 	})
@@ -954,8 +956,27 @@ func TestRecordBatchFallsBack(t *testing.T) {
 	errs := b.worker(nil).RecordBatch(t.Context(), []messages.Record{record(kept), record(deleted)})
 	require.Len(t, errs, 2)
 	require.NoError(t, errs[0])
-	require.Error(t, errs[1])
+	require.ErrorIs(t, errs[1], messages.ErrNotFound)
 
 	require.Equal(t, messages.StatusSucceeded, b.state(t, kept).Status)
 	require.Len(t, b.attempts(t, kept), 1)
+}
+
+// TestWorkRerunWaitsForNextAttempt runs a job again after a fault of
+// Herald's own, when the attempt of its run before was stored after all:
+// the next attempt waits for its time instead of going at once.
+func TestWorkRerunWaitsForNextAttempt(t *testing.T) {
+	t.Parallel()
+
+	b := setup(t)
+	r := newReceiver(t, answering(http.StatusInternalServerError, ""))
+	tg := b.deliverTo(t, r)
+	w := b.worker(nil)
+
+	requireSnooze(t, w.Work(t.Context(), tg.job()), 10*time.Second, time.Second)
+
+	rerun := tg.job()
+	rerun.Attempt = 2
+	requireSnooze(t, w.Work(t.Context(), rerun), 10*time.Second, time.Second)
+	require.Len(t, r.got(), 1, "the rerun sent nothing")
 }

@@ -56,9 +56,9 @@ func (f *FirstsWorker) Timeout(*river.Job[FirstsArgs]) time.Duration {
 //
 // When the endpoint's guards hold some deliveries back, the job waits as
 // long as they say (a snooze, which spends none of its runs) and then
-// sends those, the others being tried already. A run that fails (a fault
-// of Herald's own) stored nothing, and River runs the job again: it sends
-// what is still untried.
+// sends those, the others being tried already. When a run fails (a fault
+// of Herald's own) River runs the job again, and it sends what is still
+// untried: those whose attempts were not stored are sent twice.
 func (f *FirstsWorker) Work(ctx context.Context, job *river.Job[FirstsArgs]) error {
 	w := f.w
 	if wait, held := w.cfg.Breakers.Held(job.Args.EndpointID); held {
@@ -107,13 +107,16 @@ func (w *Worker) untried(ctx context.Context, args FirstsArgs) ([]messages.Targe
 
 	for _, k := range keys {
 		t, ok := loaded[k]
-		if !ok || t.Delivery.Status != messages.StatusPending || t.Delivery.Round != 0 || t.Delivery.Attempts > 0 {
+		d := t.Delivery
+		if !ok || d.Status != messages.StatusPending || d.Round != 0 || d.Attempts > 0 {
 			continue // deleted, over, replayed, or gone on in a job of its own
 		}
 
 		if t.Endpoint.Disabled {
-			reason := "endpoint disabled: " + t.Endpoint.DisabledReason
-			if err := w.cfg.Store.FailDelivery(ctx, k.MessageID, k.EndpointID, reason); err != nil {
+			f := untried(k)
+			f.Reason = "endpoint disabled: " + t.Endpoint.DisabledReason
+
+			if err := w.cfg.Store.FailDelivery(ctx, f); err != nil {
 				return nil, err //nolint:wrapcheck // already wrapped; River retries
 			}
 
@@ -124,6 +127,13 @@ func (w *Worker) untried(ctx context.Context, args FirstsArgs) ([]messages.Targe
 	}
 
 	return targets, nil
+}
+
+// untried returns the failure of the delivery k while it is the job's: in
+// its first round, with no attempt yet. One with an attempt, or replayed,
+// has gone on in a job of its own, which gives it up itself if need be.
+func untried(k messages.DeliveryKey) messages.Failure {
+	return messages.Failure{MessageID: k.MessageID, EndpointID: k.EndpointID, Untried: true}
 }
 
 // firstsPatience is how long an attempt of a [FirstsArgs] job waits for a
@@ -197,7 +207,7 @@ type goneAttempt struct {
 
 // add puts what became of the delivery to t into the plan.
 func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) error {
-	ref := messages.Ref{MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID, Round: t.Delivery.Round}
+	ref := messages.Ref{MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID}
 
 	if s.held {
 		if p.held == 0 || s.wait < p.wait {
@@ -233,13 +243,13 @@ func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) er
 // that one that cannot be stored (its delivery was deleted meanwhile) does
 // not fail the others. Then it disables the endpoints that answered 410.
 func (w *Worker) store(ctx context.Context, p plan) error {
-	if len(p.records) > 0 || len(p.refs) > 0 {
+	if len(p.records) > 0 {
 		err := w.cfg.Store.RecordAttempts(ctx, p.records, p.refs)
-		if err != nil && len(p.records)+len(p.refs) > 1 {
+		if err != nil && len(p.records) > 1 {
 			err = w.storeEach(ctx, p)
 		}
 
-		if err != nil {
+		if err != nil && !errors.Is(err, messages.ErrNotFound) { // a lone one deleted meanwhile
 			return err //nolint:wrapcheck // already wrapped; River retries
 		}
 	}
@@ -253,13 +263,11 @@ func (w *Worker) store(ctx context.Context, p plan) error {
 	return nil
 }
 
-// storeEach writes each record of p with the job that follows it, and each
-// job without a record, alone. It returns the errors of those it could not
-// store but for deliveries that are gone.
+// storeEach writes each record of p alone, with the job that follows it if
+// any. It returns the errors of those it could not store but for
+// deliveries that are gone.
 func (w *Worker) storeEach(ctx context.Context, p plan) error {
 	var errs []error
-
-	queued := make(map[messages.DeliveryKey]bool, len(p.refs))
 
 	for _, r := range p.records {
 		a := r.Attempt
@@ -269,19 +277,12 @@ func (w *Worker) storeEach(ctx context.Context, p plan) error {
 		for _, ref := range p.refs {
 			if ref.MessageID == a.MessageID && ref.EndpointID == a.EndpointID {
 				refs = append(refs, ref)
-				queued[messages.DeliveryKey{MessageID: ref.MessageID, EndpointID: ref.EndpointID}] = true
 			}
 		}
 
 		err := w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, refs)
 		if !errors.Is(err, messages.ErrNotFound) { // a delivery deleted needs nothing
 			errs = append(errs, err)
-		}
-	}
-
-	for _, ref := range p.refs {
-		if !queued[messages.DeliveryKey{MessageID: ref.MessageID, EndpointID: ref.EndpointID}] {
-			errs = append(errs, w.cfg.Store.RecordAttempts(ctx, nil, []messages.Ref{ref}))
 		}
 	}
 
@@ -304,7 +305,8 @@ func (w *Worker) lastRun(ctx context.Context, job *river.Job[FirstsArgs], err er
 	}
 
 	for _, id := range job.Args.MessageIDs {
-		w.giveUp(ctx, id, job.Args.EndpointID, job.Attempt, err)
+		k := messages.DeliveryKey{MessageID: id, EndpointID: job.Args.EndpointID}
+		w.giveUp(ctx, untried(k), job.Attempt, err)
 	}
 
 	return err

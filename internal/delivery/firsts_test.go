@@ -195,7 +195,9 @@ func TestFirstsSkips(t *testing.T) {
 	r := newReceiver(t, nil)
 	f := setupFirsts(t, r, 5, nil)
 
-	require.NoError(t, f.store.FailDelivery(t.Context(), f.messages[0].ID, f.endpoint.ID, "given up"))
+	require.NoError(t, f.store.FailDelivery(t.Context(), messages.Failure{
+		MessageID: f.messages[0].ID, EndpointID: f.endpoint.ID, Reason: "given up",
+	}))
 	f.tried(t, f.target(1))
 	f.resend(t, f.target(2))
 
@@ -401,4 +403,28 @@ func TestFirstsGivesUpOnItsLastRun(t *testing.T) {
 
 	require.Empty(t, r.got())
 	require.NotContains(t, f.logs.String(), "whsec_")
+}
+
+// TestFirstsLastRunGivesUpOnlyItsOwn fails every run of a job one of whose
+// deliveries has gone on in a job of its own (tried once) and another
+// replayed: the last run gives up only the untried one.
+func TestFirstsLastRunGivesUpOnlyItsOwn(t *testing.T) {
+	t.Parallel()
+
+	r := newReceiver(t, nil)
+	f := setupFirsts(t, r, 3, nil)
+
+	f.tried(t, f.target(0))
+	f.resend(t, f.target(1))
+
+	_, err := f.db.Pool.Exec(t.Context(), "UPDATE endpoints SET secret = 'whsec_!' WHERE id = $1", f.endpoint.ID)
+	require.NoError(t, err)
+
+	job := f.job()
+	job.Attempt = job.MaxAttempts
+	require.Error(t, f.worker.Work(t.Context(), job))
+
+	require.Equal(t, messages.StatusPending, f.state(t, f.target(0)).Status, "its own job retries it")
+	require.Equal(t, messages.StatusPending, f.state(t, f.target(1)).Status, "its replay sends it")
+	require.Equal(t, messages.StatusFailed, f.state(t, f.target(2)).Status)
 }

@@ -89,6 +89,18 @@ type Attempt struct {
 	Round int
 }
 
+// Failure is a delivery to give up without an attempt, and why: that of
+// MessageID to EndpointID, while it is pending in round Round and, when
+// Untried is set, has had no attempt in that round. The conditions keep a
+// job from giving up a delivery that another job has since taken over.
+type Failure struct {
+	MessageID  string
+	EndpointID string
+	Round      int
+	Untried    bool
+	Reason     string
+}
+
 // Record is an attempt to store, with the state its delivery is in after
 // it: Status, and Reason when the delivery is given up.
 type Record struct {

@@ -26,6 +26,13 @@ var (
 	// ErrConflict is returned when a message reuses an event id with
 	// another event type or payload.
 	ErrConflict = errors.New("messages: event id already used with another body")
+
+	// ErrLocked is returned by a store that writes the rows of many
+	// messages or deliveries at once and gave up waiting for a row another
+	// transaction holds, such as a tenant or endpoint being deleted. The
+	// caller writes them again one at a time, so that only the one that
+	// needs that row waits for it.
+	ErrLocked = errors.New("messages: rows locked by another transaction")
 )
 
 const (

@@ -145,11 +145,11 @@ func scanAttempt(row pgx.CollectableRow) (messages.Attempt, error) {
 // plan cached for the prepared statement may be one made while the table
 // was nearly empty, which then reads the whole table for every batch.
 var loadTargetsQuery = `SELECT d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status,
-	d.attempts, d.round, d.round_start, m.payload, ` + prefixed("e.", endpointColumns) + `
+	d.attempts, d.next_attempt_at, d.round, d.round_start, m.payload, ` + prefixed("e.", endpointColumns) + `
 	FROM unnest($1::text[], $2::text[]) AS k(message_id, endpoint_id)
 	CROSS JOIN LATERAL (
 		SELECT d.message_id, d.endpoint_id, d.tenant_id, d.event_type, d.status, d.attempts,
-			d.round, d.round_start
+			d.next_attempt_at, d.round, d.round_start
 		FROM deliveries d
 		WHERE d.message_id = k.message_id AND d.endpoint_id = k.endpoint_id LIMIT 1
 	) d
@@ -196,14 +196,20 @@ func (s *Store) LoadTargets(
 	targets := make(map[messages.DeliveryKey]messages.Target, len(keys))
 
 	for rows.Next() {
-		var t messages.Target
+		var (
+			t    messages.Target
+			d    = &t.Delivery
+			next *time.Time
+		)
 
-		d := &t.Delivery
-
-		t.Endpoint, err = scanEndpointAfter(rows, &d.MessageID, &d.EndpointID, &d.TenantID, &d.EventType,
-			&d.Status, &d.Attempts, &d.Round, &d.RoundStart, &t.Payload)
+		t.Endpoint, err = scanEndpointAfter(rows, &d.MessageID, &d.EndpointID, &d.TenantID,
+			&d.EventType, &d.Status, &d.Attempts, &next, &d.Round, &d.RoundStart, &t.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("load deliveries: %w", err)
+		}
+
+		if next != nil {
+			d.NextAttemptAt = next.UTC()
 		}
 
 		targets[d.Key()] = t
@@ -228,20 +234,21 @@ func (s *Store) RecordAttempt(ctx context.Context, a messages.Attempt, status me
 // sent at once, and queues the delivery jobs of refs, in one transaction.
 // The store must have been made by [Store.WithEnqueue] to queue jobs. It
 // returns [messages.ErrNotFound] when the delivery of a lone record is
-// gone.
+// gone, and [messages.ErrLocked] when a delivery's row stays locked by
+// another transaction (its endpoint being disabled or deleted) for longer
+// than a batch of many deliveries' records may wait.
 func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error {
-	if len(refs) == 0 {
-		// The statements of a batch run in one implicit transaction.
-		return sendRecords(ctx, s.pool, records)
-	}
-
-	if s.enqueue == nil {
+	if len(refs) > 0 && s.enqueue == nil {
 		return errors.New("record attempts: the store cannot enqueue jobs")
 	}
 
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := sendRecords(ctx, tx, records); err != nil {
 			return err
+		}
+
+		if len(refs) == 0 {
+			return nil
 		}
 
 		if err := s.enqueue.EnqueueDeliveries(ctx, tx, refs); err != nil {
@@ -250,25 +257,26 @@ func (s *Store) RecordAttempts(ctx context.Context, records []messages.Record, r
 
 		return nil
 	})
+
+	return locked(err)
 }
 
-// batchSender sends a batch of statements on a pool or in a transaction.
-type batchSender interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-}
-
-// sendRecords runs recordAttemptQuery for each record, all sent at once.
-func sendRecords(ctx context.Context, db batchSender, records []messages.Record) error {
+// sendRecords runs recordAttemptQuery for each record in tx, all sent at
+// once, after setting the transaction's lockTimeout.
+func sendRecords(ctx context.Context, tx pgx.Tx, records []messages.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
 
 	var b pgx.Batch
+
+	b.Queue(lockTimeout)
+
 	for _, r := range records {
 		b.Queue(recordAttemptQuery, recordArgs(r)...)
 	}
 
-	err := db.SendBatch(ctx, &b).Close()
+	err := tx.SendBatch(ctx, &b).Close()
 	if isForeignKeyViolation(err) && len(records) == 1 {
 		return messages.ErrNotFound // the delivery was deleted
 	}
@@ -330,13 +338,15 @@ func (s *Store) RecordGone(ctx context.Context, a messages.Attempt, reason strin
 	})
 }
 
-// FailDelivery gives up the delivery of message to endpoint without an
-// attempt, for reason.
-func (s *Store) FailDelivery(ctx context.Context, messageID, endpointID, reason string) error {
+// FailDelivery gives up the delivery f names, without an attempt, for its
+// reason, when it is in the state f says.
+func (s *Store) FailDelivery(ctx context.Context, f messages.Failure) error {
 	const query = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = $3, updated_at = now()
-		WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending'`
+		WHERE message_id = $1 AND endpoint_id = $2 AND status = 'pending' AND round = $4
+			AND (NOT $5 OR attempts = round_start)`
 
-	if _, err := s.pool.Exec(ctx, query, messageID, endpointID, reason); err != nil {
+	_, err := s.pool.Exec(ctx, query, f.MessageID, f.EndpointID, f.Reason, f.Round, f.Untried)
+	if err != nil {
 		return fmt.Errorf("fail delivery: %w", err)
 	}
 

@@ -90,7 +90,9 @@ func (s *Store) UpdateEndpoint(
 
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if e, err = getEndpoint(ctx, tx, tenantID, id, " FOR UPDATE"); err != nil {
+		// NO KEY: an update leaves the id alone, so it need not wait for
+		// publishes, which hold endpoints against deletion only.
+		if e, err = getEndpoint(ctx, tx, tenantID, id, " FOR NO KEY UPDATE"); err != nil {
 			return err
 		}
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ func (s *Store) WithEnqueue(enqueue Enqueuer) *Store {
 // [messages.ErrConflict] when the body differs. The store must have been
 // made by [Store.WithEnqueue].
 func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (messages.Published, error) {
-	results, err := s.PublishMessages(ctx, []messages.Message{m})
+	results, err := s.publishAll(ctx, []messages.Message{m}, true)
 	if err != nil {
 		return messages.Published{}, err
 	}
@@ -47,8 +48,16 @@ func (s *Store) PublishMessage(ctx context.Context, m messages.Message) (message
 // PublishMessages publishes ms as [Store.PublishMessage] does, all in one
 // transaction of a few statements whatever their number. A message of an
 // unknown tenant, or reusing an event id with another body, has its error
-// in its result.
+// in its result. It waits for a row lock only briefly, and returns
+// [messages.ErrLocked] past that: a tenant or endpoint being deleted holds
+// up only the caller that publishes to it alone.
 func (s *Store) PublishMessages(ctx context.Context, ms []messages.Message) ([]messages.PublishResult, error) {
+	return s.publishAll(ctx, ms, false)
+}
+
+// publishAll publishes ms in one transaction, waiting for row locks as
+// long as it takes when wait is set.
+func (s *Store) publishAll(ctx context.Context, ms []messages.Message, wait bool) ([]messages.PublishResult, error) {
 	if s.enqueue == nil {
 		return nil, errors.New("publish messages: the store cannot enqueue jobs")
 	}
@@ -58,22 +67,24 @@ func (s *Store) PublishMessages(ctx context.Context, ms []messages.Message) ([]m
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 
-		results, err = s.publish(ctx, tx, ms)
+		results, err = s.publish(ctx, tx, ms, wait)
 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, locked(err)
 	}
 
 	return results, nil
 }
 
 // publish is [Store.PublishMessages] in tx.
-func (s *Store) publish(ctx context.Context, tx pgx.Tx, ms []messages.Message) ([]messages.PublishResult, error) {
+func (s *Store) publish(
+	ctx context.Context, tx pgx.Tx, ms []messages.Message, wait bool,
+) ([]messages.PublishResult, error) {
 	results := make([]messages.PublishResult, len(ms))
 
-	tenants, endpoints, err := publishTargets(ctx, tx, ms)
+	tenants, endpoints, err := publishTargets(ctx, tx, ms, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +101,17 @@ func (s *Store) publish(ctx context.Context, tx pgx.Tx, ms []messages.Message) (
 		}
 
 		accepted = append(accepted, i)
-		insert.add(m, endpoints[m.TenantID])
+	}
+
+	// In the order of the unique index on event ids, so that two batches
+	// taking the same event ids take them in the same order, and neither
+	// waits for the other while holding what it waits for.
+	slices.SortStableFunc(accepted, func(i, j int) int {
+		return cmp.Or(cmp.Compare(ms[i].TenantID, ms[j].TenantID), cmp.Compare(ms[i].EventID, ms[j].EventID))
+	})
+
+	for _, i := range accepted {
+		insert.add(ms[i], endpoints[ms[i].TenantID])
 	}
 
 	if len(accepted) == 0 {
@@ -144,9 +165,10 @@ type candidate struct {
 // endpoints in order of id, in one round trip. It locks both against
 // deletion until the transaction ends, so that no message or delivery is
 // written for one deleted in the meantime; one whose deletion commits
-// first is left out.
+// first is left out. Unless wait is set, the transaction waits for row
+// locks no longer than lockTimeout.
 func publishTargets(
-	ctx context.Context, tx pgx.Tx, ms []messages.Message,
+	ctx context.Context, tx pgx.Tx, ms []messages.Message, wait bool,
 ) (map[string]struct{}, map[string][]candidate, error) {
 	tenantIDs := make([]string, 0, 1)
 	for _, m := range ms {
@@ -160,6 +182,10 @@ func publishTargets(
 		tenants   = make(map[string]struct{}, len(tenantIDs))
 		endpoints = make(map[string][]candidate, len(tenantIDs))
 	)
+
+	if !wait {
+		b.Queue(lockTimeout)
+	}
 
 	b.Queue("SELECT id FROM tenants WHERE id = ANY($1) FOR KEY SHARE", tenantIDs).
 		Query(func(rows pgx.Rows) error {

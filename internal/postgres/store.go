@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/heraldhq/herald/internal/messages"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -41,6 +42,24 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 
 	return nil
+}
+
+// lockTimeout bounds how long a statement that writes the rows of many
+// messages or deliveries at once waits for a row lock. Such a batch is the
+// work of many callers, and one tenant or endpoint being deleted must not
+// hold them all: past this, the batch fails with [messages.ErrLocked] and
+// its callers' rows are written again, each alone.
+const lockTimeout = "SET LOCAL lock_timeout = '200ms'"
+
+// locked returns [messages.ErrLocked] when err is PostgreSQL giving up on
+// a lock within lockTimeout, and err otherwise.
+func locked(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+		return fmt.Errorf("%w: %s", messages.ErrLocked, pgErr.Message)
+	}
+
+	return err
 }
 
 // isForeignKeyViolation reports whether err is PostgreSQL refusing a row

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -167,4 +169,77 @@ func TestPublishMessageInvisibleUntilCommit(t *testing.T) {
 	require.Zero(t, messagesOutside)
 
 	require.Equal(t, 2, countRows(t.Context(), t, b.db.Pool, countDeliveries, m.ID))
+}
+
+// holdRow locks the rows query selects FOR UPDATE in a transaction of its
+// own, until the returned function rolls it back.
+func (b *testBundle) holdRow(t *testing.T, query string, args ...any) func() {
+	t.Helper()
+
+	tx, err := b.db.Pool.Begin(t.Context())
+	require.NoError(t, err)
+
+	_, err = tx.Exec(t.Context(), query+" FOR UPDATE", args...)
+	require.NoError(t, err)
+
+	var once sync.Once
+
+	release := func() { once.Do(func() { _ = tx.Rollback(context.Background()) }) }
+	t.Cleanup(release)
+
+	return release
+}
+
+// TestBatchesDoNotWaitForLockedRows holds the rows a publish or a record
+// of many needs, as a deletion of the tenant or endpoint would: those give
+// up with ErrLocked instead of holding up the callers batched with them,
+// while a publish of one waits for the row as long as it takes.
+func TestBatchesDoNotWaitForLockedRows(t *testing.T) {
+	t.Parallel()
+
+	var (
+		b     = setup(t)
+		noop  = storetest.EnqueueFunc[pgx.Tx](func(context.Context, pgx.Tx, []messages.Ref) error { return nil })
+		store = b.store.WithEnqueue(noop)
+	)
+
+	b.putAcme(t)
+	e := b.createEndpoint(t)
+
+	// Publishing, while the tenant's row is held.
+	release := b.holdRow(t, "SELECT 1 FROM tenants WHERE id = 'acme'")
+
+	_, err := store.PublishMessages(t.Context(), []messages.Message{newMessage(t)})
+	require.ErrorIs(t, err, messages.ErrLocked)
+
+	var (
+		m    = newMessage(t)
+		done = make(chan error, 1)
+	)
+
+	go func() {
+		_, err := store.PublishMessage(context.Background(), m)
+		done <- err
+	}()
+
+	select {
+	case err := <-done:
+		t.Fatalf("a publish of one did not wait for the row: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+
+	release()
+	require.NoError(t, <-done)
+
+	// Recording, while the delivery's row is held.
+	release = b.holdRow(t, "SELECT 1 FROM deliveries WHERE message_id = $1", m.ID)
+	defer release()
+
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	id, err := messages.NewAttemptID(now)
+	require.NoError(t, err)
+
+	a := messages.Attempt{ID: id, MessageID: m.ID, EndpointID: e.ID, Number: 1, StartedAt: now, Succeeded: true}
+	err = store.RecordAttempts(t.Context(), []messages.Record{{Attempt: a, Status: messages.StatusSucceeded}}, nil)
+	require.ErrorIs(t, err, messages.ErrLocked)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -38,16 +39,10 @@ func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
 		return err
 	}
 
-	res, err := h.publisher.Do(c.Request().Context(), m)
+	published, err := h.publish(c.Request().Context(), m)
 	if err != nil {
-		return err //nolint:wrapcheck // the request's own context error
+		return err
 	}
-
-	if res.Err != nil {
-		return res.Err
-	}
-
-	published := res.Published
 
 	status := http.StatusAccepted
 	if published.Replayed {
@@ -57,9 +52,29 @@ func (h *handler) PublishMessage(c echo.Context, tenantID TenantID) error {
 	return c.JSON(status, publishedBody(published))
 }
 
+// publish publishes m with the messages of the other requests publishing
+// at the same time, in one transaction. One that needs a row another
+// transaction holds (its tenant or an endpoint being deleted) is then
+// published alone, waiting for that row as long as its request may, so
+// that it holds up no other request.
+func (h *handler) publish(ctx context.Context, m messages.Message) (messages.Published, error) {
+	res, err := h.publisher.Do(ctx, m)
+	if err != nil {
+		return messages.Published{}, err //nolint:wrapcheck // the request's own context error
+	}
+
+	if errors.Is(res.Err, messages.ErrLocked) {
+		return h.store.PublishMessage(ctx, m) //nolint:wrapcheck // the store's errors are the API's
+	}
+
+	return res.Published, res.Err
+}
+
 // publishBatch publishes the messages of concurrent requests in one
 // transaction. When that transaction fails, each message is published
-// alone, so that one that cannot be stored does not fail the others.
+// alone, so that one that cannot be stored does not fail the others; once
+// one of a tenant finds a row locked, the tenant's others are not tried,
+// and each goes alone from its own request.
 func (h *handler) publishBatch(ctx context.Context, ms []messages.Message) []messages.PublishResult {
 	results, err := h.store.PublishMessages(ctx, ms)
 	if err == nil {
@@ -71,8 +86,25 @@ func (h *handler) publishBatch(ctx context.Context, ms []messages.Message) []mes
 	}
 
 	results = make([]messages.PublishResult, len(ms))
+	lockedTenants := make(map[string]bool)
+
 	for i, m := range ms {
-		results[i].Published, results[i].Err = h.store.PublishMessage(ctx, m)
+		if lockedTenants[m.TenantID] {
+			results[i].Err = messages.ErrLocked
+			continue
+		}
+
+		alone, err := h.store.PublishMessages(ctx, []messages.Message{m})
+
+		switch {
+		case errors.Is(err, messages.ErrLocked):
+			lockedTenants[m.TenantID] = true
+			results[i].Err = err
+		case err != nil:
+			results[i].Err = err
+		default:
+			results[i] = alone[0]
+		}
 	}
 
 	return results

@@ -1005,3 +1005,51 @@ func TestEndpointDestinationAllowed(t *testing.T) {
 	require.NoError(t, err)
 	requireProblem(t, res, http.StatusUnprocessableEntity, "validation", "url")
 }
+
+// TestPublishNotHeldUpByALockedTenant holds the row of a tenant, as its
+// deletion would, while messages are published to it and to another
+// tenant: the other tenant's publish is answered while the row is still
+// held, and the held one once it is let go.
+func TestPublishNotHeldUpByALockedTenant(t *testing.T) {
+	t.Parallel()
+
+	b, _ := setupPublish(t, publishOpts{})
+	b.putTenant(t, "acme", client.TenantInput{})
+	b.putTenant(t, "slow", client.TenantInput{})
+
+	tx, err := b.db.Pool.Begin(t.Context())
+	require.NoError(t, err)
+
+	_, err = tx.Exec(t.Context(), "SELECT 1 FROM tenants WHERE id = 'slow' FOR UPDATE")
+	require.NoError(t, err)
+
+	held := make(chan int, 1)
+	go func() {
+		res, err := b.client.PublishMessageWithResponse(context.Background(), "slow", invoicePaid(""))
+		if err != nil {
+			held <- 0
+			return
+		}
+
+		held <- res.StatusCode()
+	}()
+
+	// Give the held publish the time to take the batch it waits in.
+	time.Sleep(50 * time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	res, err := b.client.PublishMessageWithResponse(ctx, "acme", invoicePaid(""))
+	require.NoError(t, err, "the publish to acme waited for slow's row")
+	require.Equal(t, http.StatusAccepted, res.StatusCode(), string(res.Body))
+
+	select {
+	case status := <-held:
+		t.Fatalf("the publish to slow did not wait for its row: %d", status)
+	default:
+	}
+
+	require.NoError(t, tx.Rollback(t.Context()))
+	require.Equal(t, http.StatusAccepted, <-held)
+}

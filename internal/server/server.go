@@ -56,12 +56,6 @@ type Config struct {
 	// would not dial. Defaults to a policy allowing public addresses only.
 	Egress *egress.Policy
 
-	// PublishConcurrency is how many publish transactions run at once.
-	// Publishes that arrive while they run wait and share the next
-	// transaction, so that a busy API commits many messages at a time.
-	// Defaults to 1.
-	PublishConcurrency int
-
 	// Console, when set, serves the support console under /console/. It
 	// signs its users in itself, so the API key check does not apply.
 	Console http.Handler
@@ -69,13 +63,18 @@ type Config struct {
 
 // Defaults of [Config].
 const (
-	defaultMaxBodyBytes       = 64 << 10
-	defaultMaxPayloadBytes    = 256 << 10
-	defaultPublishConcurrency = 1
+	defaultMaxBodyBytes    = 64 << 10
+	defaultMaxPayloadBytes = 256 << 10
 )
 
-// maxPublishBatch is the most messages one publish transaction writes.
-const maxPublishBatch = 100
+// Publishes wait for one another and share a transaction: while one
+// publish transaction runs, those that arrive wait and go together into
+// the next, at most maxPublishBatch of them, so that a busy API commits
+// many messages at a time.
+const (
+	publishConcurrency = 1
+	maxPublishBatch    = 100
+)
 
 // readyTimeout bounds the database check of GET /readyz.
 const readyTimeout = 2 * time.Second
@@ -129,7 +128,7 @@ func newHandler(cfg Config) *handler {
 	}
 	h.publisher = batch.New(h.publishBatch, batch.Opts{
 		MaxSize:     maxPublishBatch,
-		Concurrency: cmp.Or(cfg.PublishConcurrency, defaultPublishConcurrency),
+		Concurrency: publishConcurrency,
 	})
 
 	return h

@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,12 +53,22 @@ func (b *testBundle) resend(t *testing.T, messageID, endpointID string) client.D
 	return *res.JSON202
 }
 
-// failDelivery gives the pending delivery up, as the worker does when its
-// retry schedule runs out.
+// failDelivery gives the pending delivery of the tenant acme's message up
+// in its current round, as the worker does when its retry schedule runs
+// out.
 func (b *testBundle) failDelivery(t *testing.T, messageID, endpointID string) {
 	t.Helper()
 
-	require.NoError(t, b.store.FailDelivery(t.Context(), messageID, endpointID, "the retry schedule ran out"))
+	_, deliveries, err := b.store.GetMessage(t.Context(), "acme", messageID)
+	require.NoError(t, err)
+
+	i := slices.IndexFunc(deliveries, func(d messages.Delivery) bool { return d.EndpointID == endpointID })
+	require.GreaterOrEqual(t, i, 0, "no delivery to %s", endpointID)
+
+	require.NoError(t, b.store.FailDelivery(t.Context(), messages.Failure{
+		MessageID: messageID, EndpointID: endpointID, Round: deliveries[i].Round,
+		Reason: "the retry schedule ran out",
+	}))
 }
 
 // succeed records a successful attempt of the delivery's current round.

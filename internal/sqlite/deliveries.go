@@ -159,13 +159,15 @@ func (s *Store) RecordGone(ctx context.Context, a messages.Attempt, reason strin
 	})
 }
 
-// FailDelivery gives up the delivery of message to endpoint without an
-// attempt, for reason.
-func (s *Store) FailDelivery(ctx context.Context, messageID, endpointID, reason string) error {
+// FailDelivery gives up the delivery f names, without an attempt, for its
+// reason, when it is in the state f says.
+func (s *Store) FailDelivery(ctx context.Context, f messages.Failure) error {
 	const query = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, reason = ?,
-		updated_at = ? WHERE message_id = ? AND endpoint_id = ? AND status = 'pending'`
+		updated_at = ? WHERE message_id = ? AND endpoint_id = ? AND status = 'pending' AND round = ?
+			AND (NOT ? OR attempts = round_start)`
 
-	_, err := s.db.ExecContext(ctx, query, reason, micros(time.Now()), messageID, endpointID)
+	_, err := s.db.ExecContext(ctx, query, f.Reason, micros(time.Now()), f.MessageID, f.EndpointID,
+		f.Round, f.Untried)
 	if err != nil {
 		return fmt.Errorf("fail delivery: %w", err)
 	}

@@ -144,7 +144,7 @@ func TestReplayQueuesRiverJobs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Resend(ctx, resend)
 	require.NoError(t, err)
-	require.NoError(t, s.FailDelivery(ctx, m.ID, e.ID, "gave up"))
+	require.NoError(t, s.FailDelivery(ctx, messages.Failure{MessageID: m.ID, EndpointID: e.ID, Round: 1, Reason: "gave up"}))
 
 	r, err := messages.NewRecovery(acme, e.ID, time.Now().Add(-time.Hour), time.Time{}, "key:3f2a9c1d0e4b")
 	require.NoError(t, err)

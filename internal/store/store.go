@@ -101,7 +101,7 @@ type Deliveries interface {
 	RecordAttempt(ctx context.Context, a messages.Attempt, status messages.Status, reason string) error
 	RecordAttempts(ctx context.Context, records []messages.Record, refs []messages.Ref) error
 	RecordGone(ctx context.Context, a messages.Attempt, reason string) error
-	FailDelivery(ctx context.Context, messageID, endpointID, reason string) error
+	FailDelivery(ctx context.Context, f messages.Failure) error
 	DisableEndpoint(ctx context.Context, endpointID, reason string) error
 	RecordBreakerState(ctx context.Context, endpointID, state string, at time.Time) error
 }

@@ -26,6 +26,7 @@ func (s suite) deliveries(t *testing.T) {
 	t.Run("record gone disables the endpoint", s.recordGone)
 	t.Run("record gone changes nothing when it fails", s.recordGoneAtomic)
 	t.Run("fail delivery only touches pending", s.failDelivery)
+	t.Run("fail delivery only in its round, untried if asked", s.failDeliveryOwned)
 	t.Run("disable endpoint fails its pending deliveries", s.disableEndpoint)
 }
 
@@ -152,7 +153,7 @@ func (s suite) loadTargets(t *testing.T) {
 	)
 
 	require.NoError(t, b.Store.DeleteEndpoint(t.Context(), acme, gone.ID))
-	b.record(t, attemptAt(t, m2.ID, second.ID, 0))
+	tried := b.record(t, attemptAt(t, m2.ID, second.ID, 0))
 
 	key := func(m messages.Message, e subscriptions.Endpoint) messages.DeliveryKey {
 		return messages.DeliveryKey{MessageID: m.ID, EndpointID: e.ID}
@@ -178,6 +179,8 @@ func (s suite) loadTargets(t *testing.T) {
 		Payload:  m2.Payload,
 		Endpoint: second,
 	}, targets[key(m2, second)])
+	require.True(t, tried.NextAttemptAt.Equal(targets[key(m2, second)].Delivery.NextAttemptAt),
+		"a target says when its next attempt is due")
 
 	targets, err = b.Store.LoadTargets(t.Context(), nil)
 	require.NoError(t, err)
@@ -403,6 +406,48 @@ func (s suite) recordGoneAtomic(t *testing.T) {
 	b.requireUntouched(t, e, queued)
 }
 
+// failDeliveryOwned gives up deliveries under the conditions a job puts:
+// the round it was queued for, and no attempt yet when it asks so.
+func (s suite) failDeliveryOwned(t *testing.T) {
+	t.Parallel()
+
+	b := s.setup(t)
+	b.putTenant(t, acme)
+
+	var (
+		e        = b.createEndpoint(t, acme)
+		tried    = b.message(t)
+		untried  = b.message(t)
+		replayed = b.message(t)
+	)
+
+	b.record(t, attemptAt(t, tried.ID, e.ID, 0))
+	b.resend(t, replayed.ID, e.ID)
+
+	fail := func(m messages.Message, round int, untried bool) {
+		require.NoError(t, b.Store.FailDelivery(t.Context(), messages.Failure{
+			MessageID: m.ID, EndpointID: e.ID, Round: round, Untried: untried, Reason: "given up",
+		}))
+	}
+
+	// The job of round 0 no longer owns a delivery in round 1.
+	fail(replayed, 0, false)
+	require.Equal(t, messages.StatusPending, b.delivery(t, replayed.ID, e.ID).Status)
+
+	// Nor, asking for an untried one, a delivery already tried.
+	fail(tried, 0, true)
+	require.Equal(t, messages.StatusPending, b.delivery(t, tried.ID, e.ID).Status)
+
+	fail(untried, 0, true)
+	require.Equal(t, messages.StatusFailed, b.delivery(t, untried.ID, e.ID).Status)
+
+	fail(replayed, 1, true)
+	require.Equal(t, messages.StatusFailed, b.delivery(t, replayed.ID, e.ID).Status)
+
+	fail(tried, 0, false)
+	require.Equal(t, messages.StatusFailed, b.delivery(t, tried.ID, e.ID).Status)
+}
+
 func (s suite) failDelivery(t *testing.T) {
 	t.Parallel()
 
@@ -421,7 +466,9 @@ func (s suite) failDelivery(t *testing.T) {
 	before := b.delivery(t, m.ID, done.ID)
 
 	for _, e := range []subscriptions.Endpoint{pending, done} {
-		require.NoError(t, b.Store.FailDelivery(t.Context(), m.ID, e.ID, reason))
+		require.NoError(t, b.Store.FailDelivery(t.Context(), messages.Failure{
+			MessageID: m.ID, EndpointID: e.ID, Reason: reason,
+		}))
 	}
 
 	failed := b.delivery(t, m.ID, pending.ID)
@@ -433,11 +480,15 @@ func (s suite) failDelivery(t *testing.T) {
 	// Only a pending delivery is given up, and only once.
 	require.Equal(t, before, b.delivery(t, m.ID, done.ID))
 
-	require.NoError(t, b.Store.FailDelivery(t.Context(), m.ID, pending.ID, "another reason"))
+	require.NoError(t, b.Store.FailDelivery(t.Context(), messages.Failure{
+		MessageID: m.ID, EndpointID: pending.ID, Reason: "another reason",
+	}))
 	require.Equal(t, failed, b.delivery(t, m.ID, pending.ID))
 
 	// A missing delivery is no error: there is nothing left to give up.
-	require.NoError(t, b.Store.FailDelivery(t.Context(), m.ID, unknownEndpoint, "gone"))
+	require.NoError(t, b.Store.FailDelivery(t.Context(), messages.Failure{
+		MessageID: m.ID, EndpointID: unknownEndpoint, Reason: "gone",
+	}))
 
 	// Nor does it disable the endpoint.
 	got, err := b.Store.GetEndpoint(t.Context(), acme, pending.ID)

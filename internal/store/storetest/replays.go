@@ -72,12 +72,15 @@ func (b *bundle) resend(
 	return r, d
 }
 
-// giveUp gives up the delivery of the message to the endpoint, whatever
-// its round.
+// giveUp gives up the delivery of the tenant acme's message to the
+// endpoint, in its current round.
 func (b *bundle) giveUp(t *testing.T, messageID, endpointID string) {
 	t.Helper()
 
-	require.NoError(t, b.Store.FailDelivery(t.Context(), messageID, endpointID, "gave up"))
+	require.NoError(t, b.Store.FailDelivery(t.Context(), messages.Failure{
+		MessageID: messageID, EndpointID: endpointID, Round: b.delivery(t, messageID, endpointID).Round,
+		Reason: "gave up",
+	}))
 }
 
 // replaysOf returns the replays of the tenant acme's message, newest first.
