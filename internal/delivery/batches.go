@@ -6,6 +6,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 
 	"github.com/heraldhq/herald/internal/messages"
 )
@@ -16,9 +17,8 @@ type loaded struct {
 	err    error
 }
 
-// Batches of the database work of deliveries: the jobs that run at once
-// load their targets and record their attempts together, a few
-// statements for many deliveries.
+// The most records or keys in one batch, and how many batches of each run
+// at once.
 const (
 	maxBatch         = 100
 	batchConcurrency = 1
@@ -45,13 +45,23 @@ func (w *Worker) loadBatch(ctx context.Context, keys []messages.DeliveryKey) []l
 	return out
 }
 
-// recordBatch stores records in one transaction. When it fails, each is
-// stored alone, so that one that cannot be (its delivery was deleted
-// meanwhile) does not fail the others.
+// recordBatch stores the records of the jobs running at once.
 func (w *Worker) recordBatch(ctx context.Context, records []messages.Record) []error {
-	errs := make([]error, len(records))
+	return w.storeRecords(ctx, records, nil)
+}
 
-	err := w.cfg.Store.RecordAttempts(ctx, records, nil)
+// storeRecords stores records, and queues the jobs of refs, in one
+// transaction, and returns each record's error. When that fails, each
+// record is stored alone with the refs of its delivery, so that one that
+// cannot be (its delivery was deleted meanwhile, or its row is locked)
+// does not fail the others.
+func (w *Worker) storeRecords(ctx context.Context, records []messages.Record, refs []messages.Ref) []error {
+	errs := make([]error, len(records))
+	if len(records) == 0 && len(refs) == 0 {
+		return errs
+	}
+
+	err := w.cfg.Store.RecordAttempts(ctx, records, refs)
 	if err == nil || len(records) == 1 {
 		for i := range errs {
 			errs[i] = err
@@ -61,7 +71,12 @@ func (w *Worker) recordBatch(ctx context.Context, records []messages.Record) []e
 	}
 
 	for i, r := range records {
-		errs[i] = w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, nil)
+		key := messages.DeliveryKey{MessageID: r.Attempt.MessageID, EndpointID: r.Attempt.EndpointID}
+		own := slices.DeleteFunc(slices.Clone(refs), func(ref messages.Ref) bool {
+			return (messages.DeliveryKey{MessageID: ref.MessageID, EndpointID: ref.EndpointID}) != key
+		})
+
+		errs[i] = w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, own)
 	}
 
 	return errs

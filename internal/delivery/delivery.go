@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/heraldhq/herald/internal/batch"
 	"github.com/heraldhq/herald/internal/breaker"
@@ -152,11 +153,7 @@ func JobTimeout(attemptTimeout time.Duration) time.Duration {
 // on record: no delivery stays pending with nothing left to send it.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	err := w.work(ctx, job)
-	if err == nil || job.Attempt < job.MaxAttempts || ctx.Err() != nil {
-		return err
-	}
-
-	if _, snoozed := errors.AsType[*river.JobSnoozeError](err); snoozed {
+	if !finalFault(ctx, job.JobRow, err) {
 		return err
 	}
 
@@ -165,6 +162,19 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}, job.Attempt, err)
 
 	return err
+}
+
+// finalFault reports whether err, the outcome of a run of job, is a fault
+// of Herald's own in the job's last run, after which River discards it:
+// not a snooze, and not a run cut short by Herald stopping.
+func finalFault(ctx context.Context, job *rivertype.JobRow, err error) bool {
+	if err == nil || job.Attempt < job.MaxAttempts || ctx.Err() != nil {
+		return false
+	}
+
+	_, snoozed := errors.AsType[*river.JobSnoozeError](err)
+
+	return !snoozed
 }
 
 // giveUp fails the delivery f names, in the state f says, whose job River

@@ -207,8 +207,6 @@ type goneAttempt struct {
 
 // add puts what became of the delivery to t into the plan.
 func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) error {
-	ref := messages.Ref{MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID}
-
 	if s.held {
 		if p.held == 0 || s.wait < p.wait {
 			p.wait = s.wait
@@ -228,9 +226,10 @@ func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) er
 	case o.gone:
 		p.gone = append(p.gone, goneAttempt{target: t, attempt: o.record.Attempt})
 	case o.record.Status == messages.StatusPending:
-		ref.At = o.record.Attempt.NextAttemptAt
 		p.records = append(p.records, o.record)
-		p.refs = append(p.refs, ref)
+		p.refs = append(p.refs, messages.Ref{
+			MessageID: t.Delivery.MessageID, EndpointID: t.Endpoint.ID, At: o.record.Attempt.NextAttemptAt,
+		})
 	default:
 		p.records = append(p.records, o.record)
 	}
@@ -239,19 +238,19 @@ func (p *plan) add(ctx context.Context, w *Worker, t messages.Target, s sent) er
 }
 
 // store writes the plan: the attempts and the jobs that follow them in one
-// transaction, or, should that fail, each attempt with its job alone, so
-// that one that cannot be stored (its delivery was deleted meanwhile) does
-// not fail the others. Then it disables the endpoints that answered 410.
+// transaction, or, should that fail, each attempt with its job alone (see
+// [Worker.storeRecords]). Then it disables the endpoints that answered 410.
 func (w *Worker) store(ctx context.Context, p plan) error {
-	if len(p.records) > 0 {
-		err := w.cfg.Store.RecordAttempts(ctx, p.records, p.refs)
-		if err != nil && len(p.records) > 1 {
-			err = w.storeEach(ctx, p)
-		}
+	var errs []error
 
-		if err != nil && !errors.Is(err, messages.ErrNotFound) { // a lone one deleted meanwhile
-			return err //nolint:wrapcheck // already wrapped; River retries
+	for _, err := range w.storeRecords(ctx, p.records, p.refs) {
+		if !errors.Is(err, messages.ErrNotFound) { // a delivery deleted needs nothing
+			errs = append(errs, err)
 		}
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return err //nolint:wrapcheck // already wrapped; River retries
 	}
 
 	for _, g := range p.gone {
@@ -263,44 +262,13 @@ func (w *Worker) store(ctx context.Context, p plan) error {
 	return nil
 }
 
-// storeEach writes each record of p alone, with the job that follows it if
-// any. It returns the errors of those it could not store but for
-// deliveries that are gone.
-func (w *Worker) storeEach(ctx context.Context, p plan) error {
-	var errs []error
-
-	for _, r := range p.records {
-		a := r.Attempt
-
-		var refs []messages.Ref
-
-		for _, ref := range p.refs {
-			if ref.MessageID == a.MessageID && ref.EndpointID == a.EndpointID {
-				refs = append(refs, ref)
-			}
-		}
-
-		err := w.cfg.Store.RecordAttempts(ctx, []messages.Record{r}, refs)
-		if !errors.Is(err, messages.ErrNotFound) { // a delivery deleted needs nothing
-			errs = append(errs, err)
-		}
-	}
-
-	return errors.Join(errs...)
-}
-
 // lastRun returns err, the outcome of a run of job; when that run was the
-// job's last and failed, it first gives up every delivery of the job still
-// pending, so that none stays pending with no job to send it. A delivery
-// that this very run handed to a job of its own before a later step
-// failed is given up with the others: it is on record as failed, with the
-// reason, and can be sent again.
+// job's last and failed, it first gives up every delivery the job still
+// owns, untried in its first round, so that none stays pending with no
+// job to send it. A delivery with an attempt on record has gone on in a
+// job of its own, which gives it up itself if need be.
 func (w *Worker) lastRun(ctx context.Context, job *river.Job[FirstsArgs], err error) error {
-	if err == nil || job.Attempt < job.MaxAttempts || ctx.Err() != nil {
-		return err
-	}
-
-	if _, snoozed := errors.AsType[*river.JobSnoozeError](err); snoozed {
+	if !finalFault(ctx, job.JobRow, err) {
 		return err
 	}
 

@@ -502,7 +502,10 @@ func TestRecoverProblems(t *testing.T) {
 		{name: "unknown endpoint", path: recoverPath("acme", unknownEndpointID), body: within, status: 404, kind: "not-found", detail: unknownEndpointID},
 		{name: "another tenant's endpoint", path: recoverPath("acme", theirs.Id), body: within, status: 404, kind: "not-found", detail: theirs.Id},
 		{name: "unknown tenant", path: recoverPath("ghost", ep.Id), body: within, status: 404, kind: "not-found"},
-		{name: "disabled endpoint", path: recoverPath("acme", paused.Id), body: within, status: 409, kind: "conflict", detail: "is disabled: receiver down; enable it first"},
+		{
+			name: "disabled endpoint", path: recoverPath("acme", paused.Id), body: within,
+			status: 409, kind: "conflict", detail: "is disabled: receiver down; enable it first",
+		},
 		{name: "bad tenant id", path: recoverPath("a%20b", ep.Id), body: within, status: 400, kind: "invalid-parameter", field: "tenant_id"},
 		{name: "bad endpoint id", path: recoverPath("acme", "nope"), body: within, status: 400, kind: "invalid-parameter", field: "endpoint_id"},
 		{name: "no body", path: path, status: 400, kind: "invalid-request"},

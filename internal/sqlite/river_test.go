@@ -144,7 +144,8 @@ func TestReplayQueuesRiverJobs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Resend(ctx, resend)
 	require.NoError(t, err)
-	require.NoError(t, s.FailDelivery(ctx, messages.Failure{MessageID: m.ID, EndpointID: e.ID, Round: 1, Reason: "gave up"}))
+	f := messages.Failure{MessageID: m.ID, EndpointID: e.ID, Round: 1, Reason: "gave up"}
+	require.NoError(t, s.FailDelivery(ctx, f))
 
 	r, err := messages.NewRecovery(acme, e.ID, time.Now().Add(-time.Hour), time.Time{}, "key:3f2a9c1d0e4b")
 	require.NoError(t, err)

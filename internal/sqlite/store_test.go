@@ -199,7 +199,8 @@ func TestClosedDatabase(t *testing.T) {
 		s.CreateEndpoint(ctx, e), getEndpointErr, listEndpointsErr, updateErr,
 		s.DeleteEndpoint(ctx, acme, "ep"), pruneErr, publishErr, getMessageErr, messageAttemptsErr,
 		endpointAttemptsErr, loadErr, s.RecordAttempt(ctx, a, messages.StatusPending, ""),
-		s.RecordGone(ctx, a, "gone"), s.FailDelivery(ctx, messages.Failure{MessageID: "msg", EndpointID: "ep", Reason: "old"}),
+		s.RecordGone(ctx, a, "gone"),
+		s.FailDelivery(ctx, messages.Failure{MessageID: "msg", EndpointID: "ep", Reason: "old"}),
 		s.DisableEndpoint(ctx, "ep", "off"), firstKeyErr, hashesErr, deliveriesErr, healthErr,
 		s.RecordBreakerState(ctx, "ep", "open", time.Now()), resendErr, replaysErr,
 		createRecoveryErr, getRecoveryErr, listRecoveriesErr, recoverErr,
@@ -248,7 +249,8 @@ func TestFailDeliveryTime(t *testing.T) {
 	m := b.publish(t)
 	before := time.Now().Add(-time.Second)
 
-	require.NoError(t, b.store.FailDelivery(t.Context(), messages.Failure{MessageID: m.ID, EndpointID: e.ID, Reason: "too old"}))
+	f := messages.Failure{MessageID: m.ID, EndpointID: e.ID, Reason: "too old"}
+	require.NoError(t, b.store.FailDelivery(t.Context(), f))
 
 	_, deliveries, err := b.store.GetMessage(t.Context(), acme, m.ID)
 	require.NoError(t, err)

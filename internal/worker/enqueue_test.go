@@ -105,7 +105,10 @@ func TestEnqueueDeliveries(t *testing.T) {
 		{kind: "deliver", args: argsOf(delivery.Args{MessageID: "m4", EndpointID: "A", Due: later}), at: true},
 		// Due too soon for River's scheduler: queued at once, to wait itself.
 		{kind: "deliver", args: argsOf(delivery.Args{MessageID: "m6", EndpointID: "A", Due: soon})},
-		{kind: "deliver_firsts", args: argsOf(delivery.FirstsArgs{EndpointID: "A", MessageIDs: []string{"m1", "m2", "m5"}})},
+		{
+			kind: "deliver_firsts",
+			args: argsOf(delivery.FirstsArgs{EndpointID: "A", MessageIDs: []string{"m1", "m2", "m5"}}),
+		},
 		{kind: "deliver", args: argsOf(delivery.Args{MessageID: "m1", EndpointID: "B"})},
 		{kind: "deliver_firsts", args: argsOf(delivery.FirstsArgs{EndpointID: "C", MessageIDs: many[:100]})},
 		{kind: "deliver_firsts", args: argsOf(delivery.FirstsArgs{EndpointID: "C", MessageIDs: many[100:]})},
